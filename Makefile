@@ -1,0 +1,43 @@
+# The two set-up commands: `make run` and `make test`. Everything else is a helper of theirs.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ascend_portal
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test venv messages check bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py rundev
+
+test: venv
+	bash tests/ensure_services.sh
+	DEBUG=true AXES_ENABLED=false DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+check: venv
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py check
+
+messages: venv
+	DEBUG=true $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	DEBUG=true $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+bench: venv
+	bash tests/ensure_services.sh
+	DEBUG=true DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ascend_bench} \
+		$(PY) bench/bench_pages.py
+
+clean:
+	rm -rf var/celery var/staticfiles .pytest_cache

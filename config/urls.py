@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("engagements.api.urls")),
+    path("", include("workers.urls")),
+    path("", include("engagements.urls")),
+]

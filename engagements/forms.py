@@ -1,0 +1,92 @@
+"""Browser forms. They parse input; the rules live in ``services`` and come back as
+ValidationErrors that ``apply_errors`` puts next to the right field."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import ChecklistItem, Engagement, Risk, Stage, User
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form, field by field where it can."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+class LogWorkForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    person_days = forms.CharField(
+        label=_("Person-days"), max_length=6, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 4})
+    )
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 2}))
+    blockers = forms.CharField(label=_("Blockers"), required=False, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"), choices=Stage.Status.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ChecklistStateForm(forms.Form):
+    state = forms.ChoiceField(choices=ChecklistItem.State.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
+
+
+class StagePlanForm(forms.Form):
+    planned_start = forms.DateField(label=_("Planned start"), required=False, widget=DateInput())
+    planned_end = forms.DateField(label=_("Planned end"), required=False, widget=DateInput())
+    planned_person_days = forms.DecimalField(
+        label=_("Planned person-days"), min_value=0, max_digits=7, decimal_places=1
+    )
+
+
+class DeliverableForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+
+class RiskForm(forms.ModelForm):
+    class Meta:
+        model = Risk
+        fields = ["category", "description", "likelihood", "impact", "mitigation", "owner", "status"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "mitigation": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, engagement: Engagement, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(pk__in=[engagement.pm_id, *engagement.consultants.values_list("pk", flat=True)])
+        self.fields["owner"].queryset = staff.order_by("username")
+
+
+class EngagementFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + Engagement.Status.choices)
+    customer = forms.ChoiceField(label=_("Customer"), required=False)
+    framework = forms.ChoiceField(
+        label=_("Framework"), required=False, choices=[("", _("All"))] + Engagement.Framework.choices
+    )
+    health = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[("", _("All")), ("late", _("With late stages")), ("over", _("Over planned person-days"))],
+    )
+
+    def __init__(self, *args, customers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].choices = [("", _("All"))] + [(str(c.uuid), c.name) for c in customers]

@@ -1,0 +1,656 @@
+"""The engagement lifecycle: customers, users and their roles, engagements, the seven
+stages with their checklists and transitions, work logs, risks and the audit trail.
+
+Status fields change only through ``engagements.services``; every figure a screen shows
+(progress, actual person-days, lateness) is computed from these rows, never typed in.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """A customer organisation: owns the model, the code, the data and the Ascend hosts."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A portal user with exactly one role; a customer contact is bound to one customer."""
+
+    class Role(models.TextChoices):
+        CONSULTANT = "consultant", _("Consultant")
+        PM = "pm", _("Project manager")
+        CUSTOMER = "customer", _("Customer contact")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CONSULTANT)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="customer", customer__isnull=False) | (~Q(role="customer") & Q(customer__isnull=True))),
+                name="customer_contact_has_customer",
+                violation_error_message=_("A customer contact belongs to exactly one customer; staff to none."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"  # Chinese names: family name first, no space
+        return self.get_full_name() or self.username
+
+    @property
+    def is_pm(self) -> bool:
+        return self.role == self.Role.PM
+
+    @property
+    def is_consultant(self) -> bool:
+        return self.role == self.Role.CONSULTANT
+
+    @property
+    def is_customer_contact(self) -> bool:
+        return self.role == self.Role.CUSTOMER
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return self.role in (self.Role.PM, self.Role.CONSULTANT)
+
+
+class StageKey(models.TextChoices):
+    """The seven stages of every engagement, in order (DOMAIN.md, seed 001 chapter 3)."""
+
+    SURVEY = "survey", _("Survey and assessment")
+    PLAN = "plan", _("Migration plan design")
+    ENV_SETUP = "env_setup", _("Environment setup")
+    TRAINING_ADAPTATION = "training_adaptation", _("Training adaptation")
+    TRAINING_TUNING = "training_tuning", _("Training tuning")
+    INFERENCE_MIGRATION = "inference_migration", _("Inference migration")
+    INFERENCE_TUNING = "inference_tuning", _("Inference tuning")
+
+
+STAGE_ORDER = {key: index for index, key in enumerate(StageKey.values, start=1)}
+
+
+class EngagementQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "EngagementQuerySet":
+        """The single scoping rule. I can see an engagement when:
+
+        - I am a PM (all engagements);
+        - I am a consultant assigned to it;
+        - I am a contact of its customer.
+        Anyone else, including anonymous users and inactive accounts, sees nothing.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.role == User.Role.PM:
+            return self
+        if user.role == User.Role.CONSULTANT:
+            return self.filter(consultants=user)
+        if user.role == User.Role.CUSTOMER and user.customer_id:
+            return self.filter(customer_id=user.customer_id)
+        return self.none()
+
+    def editable_by(self, user) -> "EngagementQuerySet":
+        """Engagements whose work I may change: PMs all, consultants those they are assigned to."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.role == User.Role.PM:
+            return self
+        if user.role == User.Role.CONSULTANT:
+            return self.filter(consultants=user)
+        return self.none()
+
+    def with_figures(self) -> "EngagementQuerySet":
+        """Annotate planned and actual person-days and late stages in one query."""
+        today = timezone.localdate()
+        planned = Stage.objects.filter(engagement=models.OuterRef("pk")).values("engagement")
+        planned = planned.annotate(total=Sum("planned_person_days")).values("total")
+        actual = WorkLog.objects.filter(stage__engagement=models.OuterRef("pk")).values("stage__engagement")
+        actual = actual.annotate(total=Sum("person_days")).values("total")
+        late = Stage.objects.filter(engagement=models.OuterRef("pk")).filter(Stage.late_q(today))
+        late = late.values("engagement").annotate(n=Count("pk")).values("n")
+        return self.annotate(
+            planned_pd=models.functions.Coalesce(models.Subquery(planned), Decimal("0"), output_field=models.DecimalField()),
+            actual_pd=models.functions.Coalesce(models.Subquery(actual), Decimal("0"), output_field=models.DecimalField()),
+            late_stages=models.functions.Coalesce(models.Subquery(late), 0),
+        )
+
+
+class Engagement(models.Model):
+    """One customer engagement: a GPU-to-Ascend migration and tuning project."""
+
+    class Framework(models.TextChoices):
+        PYTORCH = "pytorch", _("PyTorch + torch_npu")
+        MINDSPORE = "mindspore", _("MindSpore")
+        MINDIE = "mindie", _("MindIE")
+        MINDSPEED = "mindspeed", _("MindSpeed")
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("Planning")
+        ACTIVE = "active", _("Active")
+        ON_HOLD = "on_hold", _("On hold")
+        ACCEPTED = "accepted", _("Accepted")
+        CLOSED = "closed", _("Closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="engagements")
+    code = models.SlugField(_("code"), max_length=40, unique=True, help_text=_("Short unique code, e.g. CSI-2025-007."))
+    title = models.CharField(_("title"), max_length=200)
+    contract_number = models.CharField(_("contract number"), max_length=60, blank=True)
+    scope_training_migration = models.BooleanField(_("training migration"), default=True)
+    scope_inference_migration = models.BooleanField(_("inference migration"), default=True)
+    scope_tuning = models.BooleanField(_("tuning"), default=True)
+    source_platform = models.CharField(_("source platform"), max_length=120, help_text=_("e.g. 8 x A100"))
+    target_platform = models.CharField(_("target platform"), max_length=120, help_text=_("e.g. Atlas 800T A2, 8 x 910B"))
+    target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    pm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("project manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_engagements",
+        limit_choices_to={"role": User.Role.PM},
+    )
+    consultants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultants"),
+        related_name="engagements",
+        blank=True,
+        limit_choices_to={"role": User.Role.CONSULTANT},
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNING)
+    loss_mre_threshold = models.DecimalField(
+        _("loss-curve mean relative error threshold"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.02"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("As a fraction: 0.02 means 2%."),
+    )
+    score_diff_threshold = models.DecimalField(
+        _("evaluation score difference threshold"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal("0.02"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("As a fraction: 0.02 means 2%."),
+    )
+    internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Never shown to the customer."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "code"]
+        verbose_name = _("engagement")
+        verbose_name_plural = _("engagements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="engagement_dates_in_order",
+                violation_error_message=_("The end date cannot be before the start date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def is_editable_by(self, user) -> bool:
+        """PMs change every engagement; consultants only those they are assigned to."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return False
+        if user.role == User.Role.PM:
+            return True
+        if user.role == User.Role.CONSULTANT:
+            return self.consultants.filter(pk=user.pk).exists()
+        return False
+
+    def scope_labels(self) -> list[str]:
+        labels = []
+        if self.scope_training_migration:
+            labels.append(_("training migration"))
+        if self.scope_inference_migration:
+            labels.append(_("inference migration"))
+        if self.scope_tuning:
+            labels.append(_("tuning"))
+        return labels
+
+    def ordered_stages(self) -> list["Stage"]:
+        """The seven stages in order, from a prefetch when there is one."""
+        return sorted(self.stages.all(), key=lambda stage: stage.order)
+
+    def progress(self) -> float:
+        """Share of the engagement done, 0..1, weighted by each stage's planned person-days.
+
+        Skipped stages do not count; when no stage has planned person-days every
+        counted stage weighs the same.
+        """
+        stages = [s for s in self.stages.all() if s.status != Stage.Status.SKIPPED]
+        if not stages:
+            return 0.0
+        weights = [float(s.planned_person_days) for s in stages]
+        if sum(weights) <= 0:
+            weights = [1.0] * len(stages)
+        return sum(w * s.progress() for w, s in zip(weights, stages)) / sum(weights)
+
+    @property
+    def progress_percent(self) -> int:
+        return round(self.progress() * 100)
+
+
+class PerformanceBaseline(models.Model):
+    """A performance figure agreed in the contract: the migrated model must meet it."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="baselines")
+    metric = models.CharField(_("metric"), max_length=100, help_text=_("e.g. tokens/s, FirstTokenTime (ms)"))
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["metric"]
+        verbose_name = _("performance baseline")
+        verbose_name_plural = _("performance baselines")
+        constraints = [models.UniqueConstraint(fields=["engagement", "metric"], name="one_baseline_per_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.get_direction_display()} {self.value} {self.unit}".strip()
+
+
+class MigrationModel(models.Model):
+    """A model under migration; one engagement covers one or many."""
+
+    class TaskType(models.TextChoices):
+        CV = "cv", _("Computer vision")
+        NLP = "nlp", _("NLP")
+        LLM = "llm", _("Large language model")
+        MULTIMODAL = "multimodal", _("Multimodal")
+
+    class Scope(models.TextChoices):
+        TRAINING = "training", _("Training")
+        INFERENCE = "inference", _("Inference")
+        BOTH = "both", _("Training and inference")
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="migration_models")
+    name = models.CharField(_("name"), max_length=120)
+    task_type = models.CharField(_("task type"), max_length=20, choices=TaskType.choices)
+    size = models.CharField(_("size"), max_length=40, blank=True, help_text=_("e.g. 7B parameters, 46 MB"))
+    source_repository = models.CharField(_("source repository"), max_length=300, blank=True)
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.BOTH)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("model under migration")
+        verbose_name_plural = _("models under migration")
+        constraints = [models.UniqueConstraint(fields=["engagement", "name"], name="unique_model_name_per_engagement")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "StageQuerySet":
+        return self.filter(engagement__in=Engagement.objects.visible_to(user))
+
+    def with_figures(self) -> "StageQuerySet":
+        """Annotate checklist counts and logged person-days with subqueries (no join fan-out)."""
+        items = ChecklistItem.objects.filter(stage=models.OuterRef("pk")).values("stage")
+        total = items.annotate(n=Count("pk")).values("n")
+        closed = items.exclude(state=ChecklistItem.State.OPEN).annotate(n=Count("pk")).values("n")
+        logged = WorkLog.objects.filter(stage=models.OuterRef("pk")).values("stage")
+        logged = logged.annotate(total=Sum("person_days")).values("total")
+        return self.annotate(
+            items_total=models.functions.Coalesce(models.Subquery(total), 0),
+            items_closed=models.functions.Coalesce(models.Subquery(closed), 0),
+            actual_pd=models.functions.Coalesce(models.Subquery(logged), Decimal("0"), output_field=models.DecimalField()),
+        )
+
+
+class Stage(models.Model):
+    """One of the seven stages of an engagement.
+
+    Allowed moves of ``status`` are declared in ``TRANSITIONS``; only
+    ``services.do_transition_stage`` changes it, and it records a ``StageTransition``.
+    """
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        BLOCKED = "blocked", _("Blocked")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+
+    # from-status -> the statuses it may move to.
+    TRANSITIONS = {
+        Status.NOT_STARTED: {Status.IN_PROGRESS, Status.SKIPPED},
+        Status.IN_PROGRESS: {Status.BLOCKED, Status.DONE, Status.SKIPPED},
+        Status.BLOCKED: {Status.IN_PROGRESS},
+        Status.DONE: {Status.IN_PROGRESS},
+        Status.SKIPPED: {Status.NOT_STARTED},
+    }
+    # Moves that must say why.
+    NEEDS_REASON = {Status.BLOCKED, Status.SKIPPED}
+    FINISHED = {Status.DONE, Status.SKIPPED}
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="stages")
+    key = models.CharField(_("stage"), max_length=30, choices=StageKey.choices)
+    order = models.PositiveSmallIntegerField(editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED, editable=False)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    planned_person_days = models.DecimalField(
+        _("planned person-days"),
+        max_digits=7,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    actual_start = models.DateField(_("actual start"), null=True, blank=True, editable=False)
+    actual_end = models.DateField(_("actual end"), null=True, blank=True, editable=False)
+
+    objects = StageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "order"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "key"], name="one_stage_per_key"),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True) | Q(planned_start__isnull=True) | Q(planned_end__gte=models.F("planned_start")),
+                name="stage_planned_dates_in_order",
+                violation_error_message=_("The planned end cannot be before the planned start."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engagement.code} · {self.get_key_display()}"
+
+    def save(self, *args, **kwargs):
+        self.order = STAGE_ORDER[self.key]
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def late_q(today) -> Q:
+        """Late: past its planned end and not finished, or finished after its planned end."""
+        unfinished = ~Q(status__in=[Stage.Status.DONE, Stage.Status.SKIPPED]) & Q(planned_end__lt=today)
+        finished_late = Q(status=Stage.Status.DONE, actual_end__gt=models.F("planned_end"))
+        return unfinished | finished_late
+
+    def is_late(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        if self.planned_end is None:
+            return False
+        if self.status == Stage.Status.SKIPPED:
+            return False
+        if self.status == Stage.Status.DONE:
+            return self.actual_end is not None and self.actual_end > self.planned_end
+        return self.planned_end < today
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    def last_reason(self) -> str:
+        """Why the stage is in its current status, from the latest transition."""
+        latest = self.transitions.order_by("-created_at", "-pk").first()
+        return latest.reason if latest else ""
+
+    def allowed_moves(self) -> list[str]:
+        return [s for s in Stage.Status.values if self.can_move_to(s)]
+
+    def progress(self) -> float:
+        """Done and skipped stages are complete; otherwise the share of checklist items closed.
+
+        Uses the ``items_total`` / ``items_closed`` annotations of ``with_figures()`` when
+        present, so lists of stages cost no query per stage.
+        """
+        if self.status in self.FINISHED:
+            return 1.0
+        if hasattr(self, "items_total"):
+            total, closed = self.items_total, self.items_closed
+        else:
+            states = list(self.checklist.values_list("state", flat=True))
+            total, closed = len(states), sum(1 for state in states if state != ChecklistItem.State.OPEN)
+        if not total:
+            return 0.0
+        # An unfinished stage never shows as complete.
+        return min(closed / total, 0.95)
+
+    @property
+    def progress_percent(self) -> int:
+        return round(self.progress() * 100)
+
+
+class StageTransition(models.Model):
+    """A recorded status change of a stage: who, when, from, to and why."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Stage.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Stage.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("stage transition")
+        verbose_name_plural = _("stage transitions")
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.from_status} → {self.to_status}"
+
+
+class ChecklistItem(models.Model):
+    """An activity of a stage, seeded from DOMAIN.md in Chinese and English."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        WAIVED = "waived", _("Waived")
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveSmallIntegerField(default=0)
+    title_en = models.CharField(_("title (English)"), max_length=300)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=300)
+    required = models.BooleanField(_("required"), default=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN, editable=False)
+    waive_reason = models.TextField(_("waive reason"), blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["stage", "position", "pk"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.title_zh if (get_language() or "").startswith("zh") else self.title_en
+
+
+def deliverable_path(instance: "Deliverable", filename: str) -> str:
+    # The stored name is a fresh UUID; the user's name lives only in the database.
+    return f"deliverables/{instance.stage.engagement.uuid}/{uuid.uuid4()}"
+
+
+class Deliverable(models.Model):
+    """A file delivered in a stage: plan, scripts, reports, documentation."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="deliverables")
+    file = models.FileField(upload_to=deliverable_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("deliverable")
+        verbose_name_plural = _("deliverables")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class WorkLog(models.Model):
+    """Person-days a consultant spent on a stage on one day. Person-days are the stored unit."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="worklogs")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="worklogs")
+    date = models.DateField(_("date"))
+    person_days = models.DecimalField(_("person-days"), max_digits=3, decimal_places=2)
+    summary = models.TextField(_("summary"))
+    blockers = models.TextField(_("blockers"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-created_at"]
+        verbose_name = _("work log")
+        verbose_name_plural = _("work logs")
+        indexes = [models.Index(fields=["consultant", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person_days__gt=0) & Q(person_days__lte=1),
+                name="worklog_person_days_in_range",
+                violation_error_message=_("Person-days must be more than 0 and at most 1."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultant} {self.date} {self.person_days}"
+
+
+class Risk(models.Model):
+    """An entry of the survey stage's risk register (seed 001, 3.1.4)."""
+
+    class Category(models.TextChoices):
+        MODEL_VERSION = "model_version", _("Model version")
+        ENV_DEPENDENCIES = "env_dependencies", _("Environment dependencies")
+        DATASET = "dataset", _("Data set")
+        INFERENCE_FRAMEWORK = "inference_framework", _("Inference framework")
+        TARGETS = "targets", _("Precision / performance targets")
+        NETWORK = "network", _("Network")
+        TIME = "time", _("Time")
+        LABOUR = "labour", _("Labour")
+
+    class Level(models.IntegerChoices):
+        LOW = 1, _("Low")
+        MEDIUM = 2, _("Medium")
+        HIGH = 3, _("High")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MITIGATING = "mitigating", _("Mitigating")
+        CLOSED = "closed", _("Closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="risks")
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    description = models.TextField(_("description"))
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"), choices=Level.choices)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices)
+    mitigation = models.TextField(_("mitigation"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["status", "-likelihood", "-impact", "pk"]
+        verbose_name = _("risk")
+        verbose_name_plural = _("risks")
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.description[:60]}"
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when, on engagements, stages, checklists, logs and risks."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        TRANSITION = "transition", _("Status changed")
+
+    engagement = models.ForeignKey(Engagement, null=True, on_delete=models.SET_NULL, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_repr}"
+
+    @property
+    def object_label(self) -> str:
+        """The changed object's kind in the reader's language, e.g. "checklist item"."""
+        from django.apps import apps
+
+        try:
+            return apps.get_model("engagements", self.object_type)._meta.verbose_name
+        except LookupError:
+            return self.object_type

@@ -1,0 +1,15 @@
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(fraction) -> str:
+    """A fraction as a percentage without trailing zeros: 0.02 -> '2%', 0.015 -> '1.5%'."""
+    if fraction is None or fraction == "":
+        return "—"
+    value = (Decimal(str(fraction)) * 100).normalize()
+    text = format(value, "f")
+    return f"{text}%"

@@ -1,0 +1,80 @@
+"""Checks on uploaded files: size, allowed type, and content that matches the name."""
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Extensions whose content is a known binary format, and what a sniffer may call them.
+BINARY_KINDS = {
+    "pdf": {"pdf"},
+    "png": {"png"},
+    "jpg": {"jpg"},
+    "jpeg": {"jpg"},
+    "zip": {"zip"},
+    "gz": {"gz"},
+    "docx": {"docx", "zip"},
+    "xlsx": {"xlsx", "zip"},
+    "pptx": {"pptx", "zip"},
+}
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+def clean_filename(name: str) -> str:
+    """The base name, NFC-normalised, without control characters or path parts."""
+    base = PurePath(unicodedata.normalize("NFC", name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return base[:200] or "file"
+
+
+def inspect_upload(upload, *, max_bytes: int | None = None, extensions=None) -> UploadInfo:
+    """Validate an uploaded file and return what is stored about it.
+
+    Raises ValidationError({"file": ...}) when the file is empty, too large, of a type not
+    allowed, or when its content does not match its extension.
+    """
+    max_bytes = max_bytes or settings.DELIVERABLE_MAX_BYTES
+    extensions = extensions or settings.DELIVERABLE_EXTENSIONS
+    name = clean_filename(upload.name)
+    if upload.size > max_bytes:
+        raise ValidationError(
+            {"file": _("The file is %(size)s MB; the limit is %(limit)s MB.")
+             % {"size": round(upload.size / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}}
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in extensions:
+        raise ValidationError(
+            {"file": _("Files of type “.%(ext)s” are not accepted. Allowed: %(allowed)s.")
+             % {"ext": extension or "?", "allowed": ", ".join(sorted(extensions))}}
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if extension in BINARY_KINDS:
+        if kind is None or kind.extension not in BINARY_KINDS[extension]:
+            raise ValidationError({"file": _("The content of the file is not a .%(ext)s file.") % {"ext": extension}})
+        content_type = kind.mime
+    else:
+        if b"\x00" in head or (kind is not None and kind.extension not in ("txt",)):
+            raise ValidationError({"file": _("A .%(ext)s file must be text.") % {"ext": extension}})
+        content_type = "text/plain"
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return UploadInfo(name=name, size=upload.size, content_type=content_type, sha256=digest.hexdigest())

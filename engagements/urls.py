@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/language/", views.set_language, name="set_language"),
+    path("engagements/", views.engagement_list, name="engagement_list"),
+    path("engagements/<uuid:uuid>/", views.engagement_detail, name="engagement_detail"),
+    path("engagements/<uuid:uuid>/risks/", views.risk_register, name="risk_register"),
+    path("engagements/<uuid:uuid>/risks/<uuid:risk_uuid>/delete/", views.risk_delete, name="risk_delete"),
+    path("stages/<uuid:uuid>/", views.stage_detail, name="stage_detail"),
+    path("stages/<uuid:uuid>/transition/", views.stage_transition, name="stage_transition"),
+    path("stages/<uuid:uuid>/plan/", views.stage_plan, name="stage_plan"),
+    path("stages/<uuid:uuid>/checklist/<int:item_id>/", views.checklist_item_state, name="checklist_item_state"),
+    path("stages/<uuid:uuid>/worklogs/", views.log_work, name="log_work"),
+    path("stages/<uuid:uuid>/worklogs/<uuid:log_uuid>/delete/", views.worklog_delete, name="worklog_delete"),
+    path("stages/<uuid:uuid>/deliverables/", views.deliverable_upload, name="deliverable_upload"),
+    path("deliverables/<uuid:uuid>/", views.deliverable_download, name="deliverable_download"),
+]

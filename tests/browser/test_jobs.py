@@ -1,0 +1,43 @@
+"""Jobs in the browser: an env probe watched live to the end, and a training run cancelled."""
+
+import pytest
+from playwright.sync_api import expect
+
+from workers.models import Job
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_jobs_page(sign_in, live_server, consultant, engagement, key):
+    page = sign_in(consultant)
+    stage = engagement.stages.get(key=key)
+    page.goto(f"{live_server.url}/stages/{stage.uuid}/")
+    page.click('[data-testid="stage-jobs"]')
+    return page
+
+
+def test_an_env_probe_is_watched_live_until_it_succeeds(sign_in, live_server, consultant, engagement, worker, sim_host):
+    page = open_jobs_page(sign_in, live_server, consultant, engagement, "env_setup")
+    page.select_option('select[name="kind"]', "env_probe")
+    page.select_option('select[name="host"]', label=str(sim_host))
+    page.click('[data-testid="start-job"]')
+    expect(page.locator('[data-testid="job-status"]')).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator('[data-testid="job-log"]')).to_contain_text("910B3")
+    expect(page.locator('[data-testid="npu-table"]')).to_contain_text("910B3")
+    assert page.locator('[data-testid="job-progress"]').get_attribute("value") == "100"
+    page.screenshot(path="/tmp/job_probe.png", full_page=True)
+
+
+def test_a_running_training_job_is_cancelled_from_the_browser(sign_in, live_server, consultant, engagement, worker,
+                                                              sim_host, simhost):
+    page = open_jobs_page(sign_in, live_server, consultant, engagement, "training_tuning")
+    page.select_option('select[name="kind"]', "training_run")
+    page.select_option('select[name="host"]', label=str(sim_host))
+    page.fill('input[name="command"]', f"python3 {simhost.root}/opt/train/train.py --steps 5000 --sleep 0.05")
+    page.fill('input[name="workdir"]', "/tmp")
+    page.click('[data-testid="start-job"]')
+    expect(page.locator('[data-testid="job-status"]')).to_have_text("Running", timeout=30_000)
+    expect(page.locator('[data-testid="job-log"]')).to_contain_text("iteration", timeout=30_000)
+    page.click('[data-testid="cancel-job"]')
+    expect(page.locator('[data-testid="job-status"]')).to_have_text("Cancelled", timeout=60_000)
+    assert Job.objects.get().status == Job.Status.CANCELLED

@@ -1,0 +1,122 @@
+"""Hosts: encrypted secrets with rotation, pinned keys, scoping, and the host screens."""
+
+import dataclasses
+
+import pytest
+from cryptography.fernet import Fernet
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import models
+from django.urls import reverse
+
+from workers import jobs, secrets
+from workers.errors import PermanentError
+from workers.models import AscendHost
+from workers.ssh import Session
+
+pytestmark = pytest.mark.django_db
+
+
+def register(user, customer, simhost, **overrides):
+    fields = {"customer": customer, "name": "npu-01", "address": simhost.address, "port": simhost.port,
+              "username": simhost.username, "auth_method": "key", "tool_path": simhost.tool_path}
+    fields.update(overrides)
+    return jobs.check_register_host(user, fields, simhost.private_key)
+
+
+def test_the_secret_is_stored_encrypted_and_never_in_clear(pm, customer_a, simhost):
+    host = register(pm, customer_a, simhost)
+    raw = AscendHost.objects.values_list("secret", flat=True).get(pk=host.pk)
+    assert "PRIVATE KEY" not in raw and simhost.private_key.strip() not in raw
+    assert secrets.decrypt(raw) == simhost.private_key.strip("\n")
+
+
+def test_every_secret_column_is_in_the_rotation_registry():
+    declared = set(secrets.ENCRYPTED_FIELDS)
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.TextField) and field.name == "secret":
+                assert (model._meta.label, field.name) in declared
+
+
+def test_rotation_re_encrypts_with_the_new_key_and_the_old_key_can_go(pm, customer_a, simhost, settings):
+    host = register(pm, customer_a, simhost)
+    old_keys = list(settings.FERNET_KEYS)
+    new_key = Fernet.generate_key().decode()
+    settings.FERNET_KEYS = [new_key, *old_keys]
+    call_command("rotate_secrets")
+    settings.FERNET_KEYS = [new_key]
+    host.refresh_from_db()
+    assert secrets.decrypt(host.secret) == simhost.private_key.strip("\n")
+
+
+def test_a_bad_private_key_is_refused_and_nothing_saved(pm, customer_a, simhost):
+    with pytest.raises(ValidationError) as exc:
+        jobs.check_register_host(pm, {"customer": customer_a, "name": "x", "address": "127.0.0.1", "port": 22,
+                                      "username": "root", "auth_method": "key"}, "not a key")
+    assert "secret" in exc.value.message_dict
+    assert AscendHost.objects.count() == 0
+
+
+def test_only_provider_staff_on_the_customer_register_hosts(contact, other_consultant, customer_a, simhost, engagement):
+    for user in (contact, other_consultant):
+        with pytest.raises(PermissionDenied):
+            register(user, customer_a, simhost)
+
+
+def test_a_host_key_is_pinned_only_when_it_is_the_one_presented(pm, customer_a, simhost):
+    host = register(pm, customer_a, simhost)
+    presented = jobs.fetch_key_for_confirmation(host)
+    assert presented.fingerprint == simhost.host_key.fingerprint
+    with pytest.raises(ValidationError):
+        jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, "SHA256:somethingelse")
+    host.refresh_from_db()
+    assert not host.host_key_pinned
+    jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    host.refresh_from_db()
+    assert host.host_key_pinned and host.host_key_approved_by == pm
+
+
+def test_test_connection_reports_latency_os_and_npu_smi(pm, customer_a, simhost):
+    host = register(pm, customer_a, simhost)
+    presented = jobs.fetch_key_for_confirmation(host)
+    jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    check = jobs.check_connection(host)
+    assert check["ok"] and check["npu_smi"] and check["os"].startswith("Linux")
+    assert check["latency_ms"] >= 0
+
+
+def test_a_connection_with_a_changed_key_fails_with_host_key_changed(pm, customer_a, simhost):
+    host = register(pm, customer_a, simhost)
+    presented = jobs.fetch_key_for_confirmation(host)
+    jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    other = register(pm, customer_a, simhost, name="impostor")
+    AscendHost.objects.filter(pk=other.pk).update(
+        host_key_type="ssh-ed25519", host_key_fingerprint="SHA256:x", host_key_approved_at=host.host_key_approved_at,
+        host_key_base64="AAAAC3NzaC1lZDI1NTE5AAAAIB3sxfVpmfT5o9yGmvSPIj1yOwUQ1GkjJG1cp1mXgk7O")
+    other.refresh_from_db()
+    check = jobs.check_connection(other)
+    assert check["ok"] is False and check["reason"] == "host_key" and "Host key changed" in check["message"]
+    with pytest.raises(PermanentError):
+        Session(dataclasses.replace(jobs.target_for(other))).connect()
+
+
+def test_customers_and_unassigned_consultants_do_not_see_hosts(client, pm, contact, other_consultant, customer_a,
+                                                               simhost, engagement):
+    host = register(pm, customer_a, simhost)
+    for user in (contact, other_consultant):
+        client.force_login(user)
+        assert client.get(reverse("host_detail", args=[host.uuid])).status_code == 404
+
+
+def test_the_register_screen_never_echoes_the_secret(client, pm, customer_a, engagement):
+    client.force_login(pm)
+    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "h", "address": "bad host!",
+                                                  "port": 22, "username": "root", "auth_method": "password",
+                                                  "secret": "TopSecretPassw0rd", "ascend_home": "/usr/local/Ascend",
+                                                  "work_root": ".ascend-portal/runs"})
+    body = response.content.decode()
+    assert "TopSecretPassw0rd" not in body
+    assert 'data-field="address"' in body
+    assert AscendHost.objects.count() == 0

@@ -1,0 +1,137 @@
+"""Jobs end to end: the portal's services, a real Celery worker process, Redis and sshd."""
+
+import os
+import pwd
+import time
+from pathlib import Path
+
+import pytest
+
+from workers import jobs
+from workers.models import EnvSnapshot, Job, JobTransition
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TRAIN = "python3 {root}/opt/train/train.py --steps {steps} --precision {precision} --sleep {sleep} --save-interval 50"
+
+
+def wait_for(job, statuses, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in statuses:
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job stayed {job.status} ({job.phase}); tail: {job.output_tail[-500:]}")
+
+
+def start(consultant, engagement, host, kind, **params):
+    stage = engagement.stages.get(key="env_setup" if kind == "env_probe" else "training_tuning")
+    return jobs.check_start_job(consultant, stage, host, kind, params)
+
+
+def test_an_env_probe_runs_and_records_a_snapshot(worker, consultant, engagement, sim_host):
+    job = start(consultant, engagement, sim_host, "env_probe")
+    wait_for(job, Job.FINAL)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    snapshot = EnvSnapshot.objects.get(job=job)
+    assert len(snapshot.data["npus"]) == 8
+    assert {npu["name"] for npu in snapshot.data["npus"]} == {"910B3"}
+    assert snapshot.data["driver"]["Version"] == "24.1.rc1"
+    assert snapshot.data["torch_npu"] == "2.1.0.post8"
+    moves = list(JobTransition.objects.filter(job=job).values_list("from_status", "to_status"))
+    assert moves[0] == ("", "queued") and ("queued", "running") in moves and ("running", "succeeded") in moves
+    assert "910B3" in job.output_tail
+
+
+def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consultant, engagement, sim_host, simhost):
+    command = TRAIN.format(root=simhost.root, steps=60, precision="fp16", sleep=0)
+    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir="/tmp")
+    wait_for(job, Job.FINAL)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    assert job.result["points"] == 60
+    assert job.result["steps"][:3] == [1, 2, 3]
+    assert job.result["last_loss"] < job.result["first_loss"]
+    assert job.result["checkpoints_written"] is True
+    assert job.progress == 100
+
+
+def test_a_failing_command_fails_with_its_exit_code(worker, consultant, engagement, sim_host):
+    job = start(consultant, engagement, sim_host, "evaluation", command="sh -c 'echo broken >&2; exit 3'")
+    wait_for(job, Job.FINAL)
+    assert (job.status, job.exit_code, job.failure_reason) == ("failed", 3, "command")
+    assert "broken" in job.failure_message
+
+
+def test_a_missing_tool_is_reported_as_command_not_found(worker, consultant, engagement, sim_host):
+    job = start(consultant, engagement, sim_host, "inference_benchmark", command="mindie-no-such-benchmark --x")
+    wait_for(job, Job.FINAL)
+    assert (job.status, job.exit_code) == ("failed", 127)
+    assert "command not found" in job.failure_message
+
+
+def test_a_job_past_its_time_limit_is_stopped(worker, consultant, engagement, sim_host):
+    job = start(consultant, engagement, sim_host, "evaluation", command="sleep 30", timeout_s=2)
+    wait_for(job, Job.FINAL, timeout=60)
+    assert (job.status, job.failure_reason) == ("failed", "timeout")
+
+
+def test_cancel_mid_run_kills_the_remote_process_group(worker, consultant, engagement, sim_host, simhost):
+    command = TRAIN.format(root=simhost.root, steps=2000, precision="fp32", sleep=0.05)
+    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir="/tmp")
+    wait_for(job, [Job.Status.RUNNING])
+    deadline = time.monotonic() + 30
+    while "iteration" not in job.output_tail and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job.refresh_from_db()
+    jobs.check_cancel_job(consultant, job)
+    wait_for(job, Job.FINAL, timeout=60)
+    assert job.status == Job.Status.CANCELLED
+    pid = int((simhost_job_dir(simhost, sim_host, job) / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def simhost_job_dir(simhost, host, job):
+    home = Path(pwd.getpwnam(simhost.username).pw_dir)
+    return home / host.work_root / str(job.uuid)
+
+
+def test_a_worker_killed_mid_job_is_re_attached_not_rerun(worker, consultant, engagement, sim_host, simhost):
+    command = TRAIN.format(root=simhost.root, steps=120, precision="fp32", sleep=0.05)
+    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir="/tmp")
+    wait_for(job, [Job.Status.RUNNING])
+    time.sleep(2)
+    worker.kill_hard()
+    worker.start()
+    wait_for(job, Job.FINAL, timeout=120)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    assert job.result["points"] == 120
+    assert job.attempts >= 2
+    log = (simhost_job_dir(simhost, sim_host, job) / "output.log").read_text()
+    assert log.count("iteration        1/") == 1  # launched once, never run twice
+    reasons = list(JobTransition.objects.filter(job=job).values_list("reason", flat=True))
+    assert any("Re-attached" in reason for reason in reasons)
+
+
+def test_jobs_queued_while_redis_restarts_are_not_lost(worker, consultant, engagement, sim_host, redis_restart):
+    redis_restart()
+    job = start(consultant, engagement, sim_host, "env_probe")
+    wait_for(job, Job.FINAL, timeout=90)
+    assert job.status == Job.Status.SUCCEEDED
+
+
+def test_a_second_benchmark_waits_for_the_first_on_the_same_host(worker, consultant, engagement, sim_host, simhost):
+    slow = TRAIN.format(root=simhost.root, steps=40, precision="fp32", sleep=0.05)
+    first = start(consultant, engagement, sim_host, "training_run", command=slow, workdir="/tmp")
+    wait_for(first, [Job.Status.RUNNING])
+    second = start(consultant, engagement, sim_host, "training_run", command=slow, workdir="/tmp")
+    probe = start(consultant, engagement, sim_host, "env_probe")
+    wait_for(probe, Job.FINAL)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert probe.status == "succeeded"
+    assert first.status == "running" and second.status == "queued"
+    wait_for(second, Job.FINAL, timeout=120)
+    first.refresh_from_db()
+    assert second.started_at >= first.finished_at
+

@@ -1,0 +1,288 @@
+"""Hosts and jobs: registering hosts with pinned keys, starting, claiming, cancelling and
+ending jobs. Every status change goes through ``_move``, which records a JobTransition.
+"""
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engagements.models import Engagement, Stage
+
+from . import secrets, ssh
+from .errors import JobError
+from .kinds import KINDS
+from .models import AscendHost, EnvSnapshot, Job, JobTransition
+
+# --- hosts ---------------------------------------------------------------------------------
+
+
+def target_for(host: AscendHost) -> ssh.Target:
+    """Connection values for a host; the secret is decrypted here, in the worker, only."""
+    host_key = None
+    if host.host_key_pinned:
+        host_key = ssh.HostKey(host.host_key_type, host.host_key_base64, host.host_key_fingerprint)
+    secret = secrets.decrypt(host.secret) if host.secret else None
+    return ssh.Target(
+        address=host.address,
+        port=host.port,
+        username=host.username,
+        host_key=host_key,
+        private_key=secret if host.auth_method == AscendHost.AuthMethod.KEY else None,
+        password=secret if host.auth_method == AscendHost.AuthMethod.PASSWORD else None,
+    )
+
+
+def require_host_admin(user, customer) -> None:
+    if not user.is_provider_staff:
+        raise PermissionDenied(_("Only the service provider's staff manage hosts."))
+    if not user.is_pm and not Engagement.objects.visible_to(user).filter(customer=customer).exists():
+        raise PermissionDenied(_("You work on no engagement of this customer."))
+
+
+def check_register_host(user, fields: dict, secret: str) -> AscendHost:
+    """Save a host with its encrypted secret; its key is fetched and must then be confirmed."""
+    require_host_admin(user, fields.get("customer"))
+    secret = (secret or "").strip("\n") if fields.get("auth_method") == AscendHost.AuthMethod.KEY else (secret or "")
+    if not secret:
+        raise ValidationError({"secret": _("Enter the private key or the password.")})
+    if fields.get("auth_method") == AscendHost.AuthMethod.KEY:
+        try:
+            ssh.load_private_key(secret)
+        except JobError as exc:
+            raise ValidationError({"secret": exc.message}) from None
+    host = AscendHost(**fields, created_by=user)
+    host.secret = secrets.encrypt(secret)
+    host.full_clean()
+    host.save()
+    return host
+
+
+def fetch_key_for_confirmation(host: AscendHost) -> ssh.HostKey:
+    """The key the host presents now, for a person to compare with the customer's fingerprint."""
+    try:
+        return ssh.fetch_host_key(host.address, host.port)
+    except JobError as exc:
+        raise ValidationError({"host_key": exc.message}) from None
+
+
+def check_pin_host_key(user, host: AscendHost, key_type: str, key_base64: str, confirmed_fingerprint: str) -> AscendHost:
+    """Pin the key the consultant confirmed; it must be the one the host presents now."""
+    require_host_admin(user, host.customer)
+    presented = fetch_key_for_confirmation(host)
+    if (presented.key_type, presented.base64) != (key_type, key_base64) or presented.fingerprint != confirmed_fingerprint:
+        raise ValidationError({"host_key": _("The host now presents a different key (%(fp)s). Nothing was pinned; "
+                                             "fetch the key again and confirm it with the customer.")
+                               % {"fp": presented.fingerprint}})
+    host.host_key_type, host.host_key_base64, host.host_key_fingerprint = key_type, key_base64, presented.fingerprint
+    host.host_key_approved_by, host.host_key_approved_at = user, timezone.now()
+    host.save(update_fields=["host_key_type", "host_key_base64", "host_key_fingerprint", "host_key_approved_by",
+                             "host_key_approved_at"])
+    return host
+
+
+def check_connection(host: AscendHost) -> dict:
+    """Connect and report latency, OS and whether npu-smi is there; stored on the host."""
+    started = time.monotonic()
+    try:
+        with ssh.Session(target_for(host)) as session:
+            connected = time.monotonic()
+            result = session.run(
+                "uname -srm; PATH=\"$PATH:/usr/local/bin:/usr/local/Ascend/driver/tools\""
+                + (f":{_quote_path(host.tool_path)}" if host.tool_path else "")
+                + " command -v npu-smi || echo 'npu-smi: missing'",
+                timeout=20,
+            )
+        lines = result.stdout_text.strip().splitlines()
+        check = {
+            "ok": True,
+            "latency_ms": round((connected - started) * 1000),
+            "os": lines[0] if lines else "",
+            "npu_smi": bool(lines[1:]) and "missing" not in lines[-1],
+            "npu_smi_path": lines[-1] if len(lines) > 1 and "missing" not in lines[-1] else "",
+        }
+    except JobError as exc:
+        check = {"ok": False, "reason": exc.reason, "message": exc.message}
+    check["at"] = timezone.now().isoformat()
+    host.last_check = check
+    host.save(update_fields=["last_check"])
+    return check
+
+
+def _quote_path(path: str) -> str:
+    return path.replace('"', "").replace("$", "").replace("`", "")
+
+
+# --- starting and cancelling ---------------------------------------------------------------------
+
+
+def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dict) -> Job:
+    engagement = stage.engagement
+    if not engagement.is_editable_by(user):
+        raise PermissionDenied(_("You can view this engagement but not run jobs for it."))
+    if host.customer_id != engagement.customer_id:
+        raise ValidationError({"host": _("This host belongs to another customer.")})
+    if not host.host_key_pinned:
+        raise ValidationError({"host": _("Confirm the host's key before running jobs on it.")})
+    if kind not in KINDS:
+        raise ValidationError({"kind": _("Unknown job kind.")})
+    cleaned = KINDS[kind].clean(params or {})
+    with transaction.atomic():
+        job = Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, parameters=cleaned,
+                                 started_by=user)
+        JobTransition.objects.create(job=job, from_status="", to_status=Job.Status.QUEUED, actor=user,
+                                     reason="Started from the portal.")
+        transaction.on_commit(lambda: enqueue(job))
+    return job
+
+
+def enqueue(job: Job, countdown: float | None = None) -> None:
+    from .tasks import run_job
+
+    run_job.apply_async(args=[job.pk], countdown=countdown)
+
+
+def check_cancel_job(user, job: Job) -> Job:
+    if not job.engagement.is_editable_by(user):
+        raise PermissionDenied(_("You can view this job but not cancel it."))
+    if job.is_final:
+        raise ValidationError({"job": _("The job has already ended.")})
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        locked.cancel_requested = True
+        locked.save(update_fields=["cancel_requested"])
+        if locked.status == Job.Status.QUEUED:
+            _move(locked, Job.Status.CANCELLED, actor=user, reason="Cancelled before it started.",
+                  failure_reason=Job.Failure.CANCELLED, failure_message="Cancelled before it started.")
+        else:
+            JobTransition.objects.create(job=locked, from_status=locked.status, to_status=locked.status, actor=user,
+                                         reason="Cancel requested; stopping the remote process group.")
+    job.refresh_from_db()
+    return job
+
+
+def cancel_requested(job: Job) -> bool:
+    return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+
+# --- the worker's side ---------------------------------------------------------------------------
+
+
+def lease() -> timezone.datetime:
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def claim(job_id: int) -> tuple[Job | None, float | None]:
+    """Take a job for this worker: a queued one, or a running one whose worker stopped renewing.
+
+    Returns (job, None) when claimed, (None, seconds) when the caller should try again later
+    (the host is busy with another NPU job), and (None, None) when there is nothing to do
+    (a live worker owns it, or it has ended).
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().select_related("host").filter(pk=job_id).first()
+        if job is None or job.is_final:
+            return None, None
+        now = timezone.now()
+        if job.status == Job.Status.RUNNING and job.lease_until and job.lease_until > now:
+            return None, None  # a live worker owns it; the reaper steps in if its lease runs out
+        if job.cancel_requested:
+            _move(job, Job.Status.CANCELLED, reason="Cancelled before it started.",
+                  failure_reason=Job.Failure.CANCELLED, failure_message="Cancelled before it started.")
+            return None, None
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+            _move(job, Job.Status.LOST, reason="Gave up after repeated worker losses.",
+                  failure_reason=Job.Failure.WORKER_LOST,
+                  failure_message=f"The job was picked up {job.attempts} times and no worker finished it.")
+            return None, None
+        if job.status == Job.Status.QUEUED and job.kind in Job.EXCLUSIVE_KINDS:
+            # One NPU job at a time per host: lock the host row, then look for a running one.
+            AscendHost.objects.select_for_update().filter(pk=job.host_id).first()
+            busy = Job.objects.filter(host_id=job.host_id, status=Job.Status.RUNNING,
+                                      kind__in=Job.EXCLUSIVE_KINDS).exclude(pk=job.pk).exists()
+            if busy:
+                job.phase = "waiting for the host"
+                job.save(update_fields=["phase"])
+                return None, 5.0
+        job.attempts += 1
+        job.lease_until = lease()
+        if job.status == Job.Status.QUEUED:
+            job.started_at = now
+            job.save(update_fields=["attempts", "lease_until", "started_at"])
+            _move(job, Job.Status.RUNNING, reason="Picked up by a worker.")
+        else:
+            job.save(update_fields=["attempts", "lease_until"])
+            JobTransition.objects.create(job=job, from_status=job.status, to_status=job.status,
+                                         reason="Re-attached after the previous worker stopped.")
+        return job, None
+
+
+def _move(job: Job, to_status: str, *, actor=None, reason: str = "", **fields) -> None:
+    """Change a job's status only from a state that allows it, and record the move."""
+    allowed_from = [s for s, targets in Job.TRANSITIONS.items() if to_status in targets]
+    now = timezone.now()
+    values = {"status": to_status, **fields}
+    if to_status in Job.FINAL:
+        values.update(finished_at=now, lease_until=None)
+    changed = Job.objects.filter(pk=job.pk, status__in=allowed_from).update(**values)
+    if changed:
+        JobTransition.objects.create(job=job, from_status=job.status, to_status=to_status, actor=actor, reason=reason,
+                                     created_at=now)
+        for name, value in values.items():
+            setattr(job, name, value)
+
+
+def release(job: Job) -> None:
+    """Give the job back after a transient failure, so the retry can claim it at once."""
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(lease_until=timezone.now(), phase="retrying")
+
+
+def set_phase(job: Job, phase: str, **fields) -> None:
+    job.phase = phase
+    for name, value in fields.items():
+        setattr(job, name, value)
+    Job.objects.filter(pk=job.pk).update(phase=phase, lease_until=lease(), **fields)
+
+
+def heartbeat(job: Job, *, log_bytes: int, tail: str, progress: int) -> None:
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        log_bytes=log_bytes, output_tail=tail, progress=progress, lease_until=lease()
+    )
+    job.log_bytes, job.output_tail = log_bytes, tail
+
+
+def finish(job: Job, status: str, *, exit_code=None, reason: str = "", message: str = "") -> None:
+    with transaction.atomic():
+        _move(job, status, reason=message, exit_code=exit_code, failure_reason=reason, failure_message=message)
+
+
+def complete(job: Job, exit_code: int, result: dict) -> None:
+    with transaction.atomic():
+        _move(job, Job.Status.SUCCEEDED, reason="Finished.", exit_code=exit_code, result=result, progress=100)
+        if job.status == Job.Status.SUCCEEDED and job.kind == Job.Kind.ENV_PROBE:
+            EnvSnapshot.objects.create(host=job.host, job=job, data=result)
+
+
+def fail_from_error(job_id: int, error: JobError) -> None:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None and not job.is_final:
+        finish(job, Job.Status.FAILED, reason=error.reason, message=error.message)
+
+
+def reap_lost_jobs() -> int:
+    """Re-enqueue running jobs whose worker stopped renewing the lease; they re-attach or end lost."""
+    stale = Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=timezone.now())
+    count = 0
+    for job in stale:
+        enqueue(job)
+        count += 1
+    # A queued job whose message was lost (e.g. a broker restart without persistence).
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
+    for job in Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=cutoff):
+        enqueue(job)
+        count += 1
+    return count

@@ -1,0 +1,279 @@
+"""What each job kind runs and how its output is read.
+
+Each kind is a fixed command template; user values (paths, commands, patterns) are checked
+here and only ever reach the host as quoted argv words. ``parse`` turns the job's log (and
+fetched files) into a JSON-safe result; it raises ``PermanentError`` (reason parse) when
+the output holds nothing it can read.
+"""
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .errors import PermanentError, Reason
+
+SCANNER = Path(__file__).resolve().parent / "scanner" / "ascend_scan.py"
+PROBE_MARK = "@@@ascend-portal-section "
+ITERATION = re.compile(rb"iteration\s+(\d+)\s*/\s*(\d+)")
+
+
+@dataclass
+class Plan:
+    """What a job runs: argv in workdir, with a time limit, plus files to upload first."""
+
+    argv: list[str]
+    workdir: str = ""
+    timeout_s: int = 3600
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    result_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Kind:
+    clean: Callable[[dict], dict]
+    plan: Callable[[dict, object], Plan]
+    parse: Callable[[str, dict, dict], dict]
+    progress: Callable[[bytes], int | None] = lambda chunk: None
+
+
+# --- parameter checks ---------------------------------------------------------------------
+
+def _text(params: dict, name: str, *, required: bool = True, max_len: int = 2000) -> str:
+    value = str(params.get(name) or "").strip()
+    if required and not value:
+        raise ValidationError({name: _("This field is required.")})
+    if len(value) > max_len or any(ch in value for ch in "\x00\r"):
+        raise ValidationError({name: _("This value is too long or holds control characters.")})
+    return value
+
+
+def _path(params: dict, name: str, *, required: bool = True) -> str:
+    value = _text(params, name, required=required, max_len=500)
+    if "\n" in value:
+        raise ValidationError({name: _("A path is one line.")})
+    return value
+
+
+def _command(params: dict, name: str = "command") -> list[str]:
+    value = _text(params, name)
+    try:
+        argv = shlex.split(value)
+    except ValueError as exc:
+        raise ValidationError({name: _("The command cannot be split into words: %(error)s") % {"error": exc}}) from None
+    if not argv:
+        raise ValidationError({name: _("This field is required.")})
+    return argv
+
+
+def _timeout(params: dict) -> int:
+    try:
+        value = int(params.get("timeout_s") or 3600)
+    except (TypeError, ValueError):
+        raise ValidationError({"timeout_s": _("Enter a whole number of seconds.")}) from None
+    if not 1 <= value <= 3 * 24 * 3600:
+        raise ValidationError({"timeout_s": _("The time limit must be between 1 second and 3 days.")})
+    return value
+
+
+def _pattern(params: dict, name: str = "loss_pattern") -> str:
+    value = _text(params, name, required=False, max_len=300)
+    if value:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValidationError({name: _("Not a valid regular expression: %(error)s") % {"error": exc}}) from None
+        if compiled.groups < 1:
+            raise ValidationError({name: _("The pattern needs a group that captures the number.")})
+    return value
+
+
+# --- env_probe ----------------------------------------------------------------------------
+
+def _probe_script(ascend_home: str) -> str:
+    home = shlex.quote(ascend_home)
+    sections = [
+        ("npu_smi", "npu-smi info"),
+        ("npu_smi_board", "npu-smi info -t board -i 0"),
+        ("driver", f"cat {home}/driver/version.info"),
+        ("firmware", f"cat {home}/firmware/version.info"),
+        ("cann_version_cfg", f"cat {home}/ascend-toolkit/latest/version.cfg"),
+        ("cann_install_info", f"cat {home}/ascend-toolkit/latest/*-linux/ascend_toolkit_install.info "
+                              f"{home}/cann/*-linux/ascend_toolkit_install.info 2>/dev/null"),
+        ("os_release", "cat /etc/os-release"),
+        ("uname", "uname -srm"),
+        ("python", "python3 --version"),
+        ("torch", "python3 -c 'import torch; print(torch.__version__)'"),
+        ("torch_npu", "python3 -c 'import torch_npu; print(torch_npu.__version__)'"),
+    ]
+    return "\n".join(f"echo '{PROBE_MARK}{name}'; {command} 2>&1" for name, command in sections) + "\nexit 0"
+
+
+def split_sections(text: str) -> dict[str, str]:
+    sections, name, lines = {}, None, []
+    for line in text.splitlines():
+        if line.startswith(PROBE_MARK):
+            if name:
+                sections[name] = "\n".join(lines)
+            name, lines = line[len(PROBE_MARK):].strip(), []
+        elif name:
+            lines.append(line)
+    if name:
+        sections[name] = "\n".join(lines)
+    return sections
+
+
+def parse_probe(log: str, files: dict, params: dict) -> dict:
+    from .snapshots import snapshot_from_sections
+
+    sections = split_sections(log)
+    if not sections:
+        raise PermanentError("The probe printed nothing the portal can read.", Reason.PARSE)
+    return snapshot_from_sections(sections)
+
+
+ENV_PROBE = Kind(
+    clean=lambda params: {},
+    plan=lambda params, host: Plan(argv=["sh", "-c", _probe_script(host.ascend_home)], timeout_s=300),
+    parse=parse_probe,
+)
+
+
+# --- training_run ---------------------------------------------------------------------------
+
+def clean_training(params: dict) -> dict:
+    return {
+        "command": _text(params, "command"),
+        "workdir": _path(params, "workdir"),
+        "loss_pattern": _pattern(params),
+        "checkpoint_dir": _path(params, "checkpoint_dir", required=False),
+        "timeout_s": _timeout(params),
+        "argv": _command(params),
+    }
+
+
+def plan_training(params: dict, host) -> Plan:
+    argv = list(params["argv"])
+    script = f"{shlex.join(argv)}; rc=$?; echo '{PROBE_MARK}checkpoints'; "
+    checkpoint_dir = params.get("checkpoint_dir") or "."
+    script += f"find {shlex.quote(checkpoint_dir)} -maxdepth 3 -type f \\( -name '*.pt' -o -name '*.pth' -o -name '*.ckpt' " \
+              f"-o -name '*.npz' -o -name '*.safetensors' -o -name '*.bin' \\) 2>/dev/null | head -100; exit $rc"
+    return Plan(argv=["sh", "-c", script], workdir=params["workdir"], timeout_s=params["timeout_s"])
+
+
+def training_progress(chunk: bytes) -> int | None:
+    matches = ITERATION.findall(chunk)
+    if not matches:
+        return None
+    step, total = (int(v) for v in matches[-1])
+    return min(99, int(step * 100 / total)) if total else None
+
+
+def parse_training(log: str, files: dict, params: dict) -> dict:
+    from .parsers.training_log import parse_training_log
+
+    body, _sep, tail = log.partition(PROBE_MARK + "checkpoints")
+    parsed = parse_training_log(body, pattern=params.get("loss_pattern") or None)
+    if not parsed.steps:
+        raise PermanentError("No loss values were found in the training log: give a loss pattern for this log format.",
+                             Reason.PARSE)
+    checkpoints = [line.strip() for line in tail.splitlines() if line.strip()]
+    return {
+        "format": parsed.format,
+        "steps": list(parsed.steps),
+        "losses": [None if v != v or v in (float("inf"), float("-inf")) else v for v in parsed.losses],
+        "points": len(parsed.steps),
+        "first_loss": parsed.losses[0],
+        "last_loss": parsed.losses[-1],
+        "throughput": parsed.throughput_dict(),
+        "checkpoints": checkpoints,
+        "checkpoints_written": bool(checkpoints),
+    }
+
+
+TRAINING_RUN = Kind(clean=clean_training, plan=plan_training, parse=parse_training, progress=training_progress)
+
+
+# --- generic command kinds ---------------------------------------------------------------
+
+def clean_command(params: dict) -> dict:
+    return {
+        "command": _text(params, "command"),
+        "workdir": _path(params, "workdir", required=False),
+        "timeout_s": _timeout(params),
+        "argv": _command(params),
+        "score_pattern": _pattern(params, "score_pattern"),
+        "score_key": _text(params, "score_key", required=False, max_len=100),
+    }
+
+
+def plan_command(params: dict, host) -> Plan:
+    return Plan(argv=list(params["argv"]), workdir=params.get("workdir", ""), timeout_s=params["timeout_s"])
+
+
+def parse_benchmark(log: str, files: dict, params: dict) -> dict:
+    from .parsers.mindie_benchmark import parse_mindie_benchmark
+
+    result = parse_mindie_benchmark(log)
+    data = result.as_dict()
+    if not data.get("performance") and not data.get("common"):
+        raise PermanentError("No MindIE benchmark tables were found in the output.", Reason.PARSE)
+    return data
+
+
+def parse_evaluation(log: str, files: dict, params: dict) -> dict:
+    from .parsers.evaluation import extract_score
+
+    score = extract_score(log, pattern=params.get("score_pattern") or None, json_key=params.get("score_key") or None)
+    if score is None:
+        raise PermanentError("No score was found in the evaluation output: give a score pattern or JSON key.",
+                             Reason.PARSE)
+    return {"score": score}
+
+
+INFERENCE_BENCHMARK = Kind(clean=clean_command, plan=plan_command, parse=parse_benchmark)
+EVALUATION = Kind(clean=clean_command, plan=plan_command, parse=parse_evaluation)
+
+
+# --- migration_analysis ---------------------------------------------------------------------
+
+def clean_analysis(params: dict) -> dict:
+    return {"code_dir": _path(params, "code_dir"), "timeout_s": _timeout(params)}
+
+
+def plan_analysis(params: dict, host) -> Plan:
+    code_dir = params["code_dir"]
+    script = (
+        f"python3 ascend_scan.py {shlex.quote(code_dir)} --json > scan.json; rc=$?; "
+        f"echo 'scanner exit code' $rc; "
+        "if command -v pytorch_analyse.sh >/dev/null 2>&1; then "
+        f"pytorch_analyse.sh -i {shlex.quote(code_dir)} -o official -v 2.1.0 -m torch_apis; fi; exit $rc"
+    )
+    return Plan(argv=["sh", "-c", script], timeout_s=params["timeout_s"],
+                uploads={"ascend_scan.py": SCANNER.read_bytes()}, result_files=["scan.json"])
+
+
+def parse_analysis(log: str, files: dict, params: dict) -> dict:
+    import json
+
+    try:
+        report = json.loads(files["scan.json"].decode("utf-8"))
+    except (KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise PermanentError(f"The scanner's report cannot be read: {exc}", Reason.PARSE) from None
+    return {"summary": report.get("summary", {}), "effort": report.get("effort", {}),
+            "findings": report.get("findings", []), "files_scanned": report.get("files_scanned", 0)}
+
+
+MIGRATION_ANALYSIS = Kind(clean=clean_analysis, plan=plan_analysis, parse=parse_analysis)
+
+KINDS = {
+    "env_probe": ENV_PROBE,
+    "migration_analysis": MIGRATION_ANALYSIS,
+    "training_run": TRAINING_RUN,
+    "inference_benchmark": INFERENCE_BENCHMARK,
+    "evaluation": EVALUATION,
+}

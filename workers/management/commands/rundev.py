@@ -1,0 +1,56 @@
+"""Run the portal for a local try-out: the web server and a Celery worker, until Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from engagements.management.commands.seed_demo import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Start the development web server and a Celery worker; print the URL and the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, *args, host, port, **options):
+        (settings.VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
+        for folder in ("processed", "control"):
+            (settings.VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        children = [
+            subprocess.Popen(
+                [python, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
+                 "-Q", "default,ssh,pdf", "--without-mingle", "--without-gossip", "-l", "info",
+                 f"--statedb={settings.VAR_DIR / 'celery' / 'worker.state'}"],
+                start_new_session=True,
+            ),
+            subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"{host}:{port}"], start_new_session=True),
+        ]
+        url = f"http://{host}:{port}/"
+        self.stdout.write(self.style.SUCCESS(f"\nThe portal runs at {url}  (Ctrl-C stops it)\n"))
+        self.stdout.write("Demo logins (password for all: %s):\n" % DEMO_PASSWORD)
+        self.stdout.write("  consultant  - consultant on both demo engagements\n")
+        self.stdout.write("  pm          - project manager, sees every engagement\n")
+        self.stdout.write("  customer    - contact of the demo smart-grid customer\n")
+        self.stdout.write("  customer2   - contact of the demo LLM customer\n\n")
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)

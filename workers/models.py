@@ -1,0 +1,205 @@
+"""Customers' Ascend hosts and the jobs the portal runs on them over SSH."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engagements.models import Customer, Engagement, Stage
+
+from . import secrets
+
+secrets.register("workers.AscendHost", "secret")
+
+hostname_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9.\-:]*$", _("Enter a host name or an IP address (letters, digits, dots, dashes, colons).")
+)
+username_validator = RegexValidator(r"^[a-z_][a-z0-9_.\-]*$", _("Enter a Unix user name."))
+path_validator = RegexValidator(r"^[^\x00\n\r]*$", _("A path cannot hold control characters."))
+
+
+class HostQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "HostQuerySet":
+        """Hosts of customers whose engagements I can see; customers see none (hosts are internal)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_provider_staff:
+            return self.none()
+        return self.filter(customer__engagements__in=Engagement.objects.visible_to(user)).distinct()
+
+
+class AscendHost(models.Model):
+    """A customer's Ascend server, reached over SSH with a pinned host key."""
+
+    class AuthMethod(models.TextChoices):
+        KEY = "key", _("Private key")
+        PASSWORD = "password", _("Password")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="hosts")
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=255, validators=[hostname_validator])
+    port = models.PositiveIntegerField(_("port"), default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    username = models.CharField(_("user"), max_length=64, validators=[username_validator])
+    auth_method = models.CharField(_("authentication"), max_length=10, choices=AuthMethod.choices)
+    # Fernet token of the private key or password; never shown again, never logged.
+    secret = models.TextField(editable=False)
+    host_key_type = models.CharField(max_length=40, blank=True, editable=False)
+    host_key_base64 = models.TextField(blank=True, editable=False)
+    host_key_fingerprint = models.CharField(_("host key fingerprint"), max_length=100, blank=True, editable=False)
+    host_key_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    host_key_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ascend_home = models.CharField(_("Ascend install path"), max_length=255, default="/usr/local/Ascend",
+                                   validators=[path_validator])
+    tool_path = models.CharField(_("extra PATH"), max_length=500, blank=True, validators=[path_validator],
+                                 help_text=_("Directories put in front of PATH for jobs, separated by colons."))
+    work_root = models.CharField(_("job directory"), max_length=255, default=".ascend-portal/runs",
+                                 validators=[path_validator], help_text=_("Where job folders are made; relative to the user's home."))
+    last_check = models.JSONField(default=dict, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "name"]
+        verbose_name = _("Ascend host")
+        verbose_name_plural = _("Ascend hosts")
+        constraints = [models.UniqueConstraint(fields=["customer", "name"], name="unique_host_name_per_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.username}@{self.address}:{self.port})"
+
+    @property
+    def host_key_pinned(self) -> bool:
+        return bool(self.host_key_base64 and self.host_key_approved_at)
+
+
+class Job(models.Model):
+    """A job on a host: probe, analysis, training, benchmark or evaluation.
+
+    Allowed status moves are in ``TRANSITIONS``; ``workers.jobs`` changes the status and
+    records a ``JobTransition`` for every move.
+    """
+
+    class Kind(models.TextChoices):
+        ENV_PROBE = "env_probe", _("Environment probe")
+        MIGRATION_ANALYSIS = "migration_analysis", _("Migration analysis")
+        TRAINING_RUN = "training_run", _("Training run")
+        INFERENCE_BENCHMARK = "inference_benchmark", _("Inference benchmark")
+        EVALUATION = "evaluation", _("Evaluation")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        LOST = "lost", _("Lost")
+
+    class Failure(models.TextChoices):
+        CONNECTION = "connection", _("Connection")
+        AUTHENTICATION = "authentication", _("Authentication")
+        HOST_KEY = "host_key", _("Host key")
+        COMMAND = "command", _("Command")
+        TIMEOUT = "timeout", _("Timeout")
+        PARSE = "parse", _("Parse")
+        CANCELLED = "cancelled", _("Cancelled")
+        WORKER_LOST = "worker_lost", _("Worker lost")
+
+    TRANSITIONS = {
+        Status.QUEUED: {Status.RUNNING, Status.CANCELLED, Status.FAILED, Status.LOST},
+        Status.RUNNING: {Status.QUEUED, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST},
+    }
+    FINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST}
+    # Kinds that occupy the NPUs: one at a time per host; probes may run beside them.
+    EXCLUSIVE_KINDS = {Kind.TRAINING_RUN, Kind.INFERENCE_BENCHMARK, Kind.EVALUATION}
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="jobs")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="jobs")
+    host = models.ForeignKey(AscendHost, on_delete=models.PROTECT, related_name="jobs")
+    parameters = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    phase = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=20, choices=Failure.choices, blank=True)
+    failure_message = models.TextField(blank=True)
+    remote_dir = models.CharField(max_length=500, blank=True)
+    log_bytes = models.PositiveBigIntegerField(default=0)
+    remote_offset = models.PositiveBigIntegerField(default=0)
+    output_tail = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        indexes = [models.Index(fields=["host", "status"]), models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.host.name} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    def elapsed_seconds(self) -> int:
+        if not self.started_at:
+            return 0
+        end = self.finished_at or timezone.now()
+        return int((end - self.started_at).total_seconds())
+
+
+class JobTransition(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Job.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Job.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+def job_file_path(instance: "JobFile", filename: str) -> str:
+    return f"jobs/{instance.job.uuid}/{uuid.uuid4()}"
+
+
+class JobFile(models.Model):
+    """A result file fetched from the job's remote directory (or the job's full log)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=job_file_path)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+
+class EnvSnapshot(models.Model):
+    """What an environment probe found on a host: NPUs, versions, processes."""
+
+    host = models.ForeignKey(AscendHost, on_delete=models.CASCADE, related_name="snapshots")
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="snapshot")
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]

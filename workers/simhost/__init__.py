@@ -1,0 +1,214 @@
+"""A simulated Ascend host: OpenSSH's sshd on a loopback port, with its own host key, whose
+PATH holds stand-ins for the Ascend tools printing their real output formats, version files
+in their real places under its root, and a small numpy training script.
+
+Run as root, sshd logs users in as a dedicated ``ascendsim`` account (key or password).
+Run as anyone else, sshd runs unprivileged and logs in only that same user (key only).
+"""
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FILES = Path(__file__).resolve().parent / "files"
+SSHD = "/usr/sbin/sshd"
+SIM_USER = "ascendsim"
+
+
+@dataclass
+class SimHostInfo:
+    address: str
+    port: int
+    username: str
+    private_key: str = field(repr=False)
+    password: str | None = field(repr=False)
+    root: Path
+    ascend_home: str
+    tool_path: str
+    work_root: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+
+
+def _npu_smi_script() -> str:
+    return f"""#!/bin/sh
+# Stand-in for npu-smi: prints the real output of an 8 x 910B3 host.
+F={FILES}
+if [ "$1" != "info" ]; then echo "Usage: npu-smi info [-t board|usages] [-i id]" >&2; exit 2; fi
+shift
+case "$1" in
+  "") cat "$F/npu-smi_info.txt" ;;
+  -t)
+    case "$2" in
+      board) cat "$F/npu-smi_board.txt" ;;
+      usages) cat "$F/npu-smi_usages.txt" ;;
+      *) echo "Error: unsupported type $2" >&2; exit 2 ;;
+    esac ;;
+  *) echo "Error: unsupported option $1" >&2; exit 2 ;;
+esac
+"""
+
+
+def build_root(root: Path, python: str) -> tuple[str, str]:
+    """Lay out the simulated host's files under ``root``; returns (ascend_home, tool_path)."""
+    ascend = root / "usr" / "local" / "Ascend"
+    bin_dir = root / "bin"
+    shutil.copyfile(FILES / "driver_version.info", _mk(ascend / "driver") / "version.info")
+    shutil.copyfile(FILES / "firmware_version.info", _mk(ascend / "firmware") / "version.info")
+    toolkit = _mk(ascend / "ascend-toolkit" / "latest")
+    shutil.copyfile(FILES / "version.cfg", toolkit / "version.cfg")
+    shutil.copyfile(FILES / "ascend_toolkit_install.info", _mk(toolkit / "x86_64-linux") / "ascend_toolkit_install.info")
+    _write(bin_dir / "npu-smi", _npu_smi_script(), 0o755)
+    _write(bin_dir / "benchmark", f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {FILES}/mindie_benchmark_output.txt\n", 0o755)
+    pylib = _mk(root / "pylib")
+    _write(pylib / "torch" / "__init__.py", '__version__ = "2.1.0"\n')
+    _write(pylib / "torch_npu" / "__init__.py", '__version__ = "2.1.0.post8"\n')
+    # python3 on the simulated host: the portal's interpreter (it has numpy) with the stub packages.
+    _write(bin_dir / "python3", f'#!/bin/sh\nPYTHONPATH="{pylib}${{PYTHONPATH:+:$PYTHONPATH}}" exec {python} "$@"\n', 0o755)
+    _write(bin_dir / "python", f'#!/bin/sh\nexec "{bin_dir}/python3" "$@"\n', 0o755)
+    train = _mk(root / "opt" / "train")
+    shutil.copyfile(FILES / "train.py", train / "train.py")
+    shutil.copyfile(FILES / "evaluate.py", train / "evaluate.py")
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    return str(ascend), str(bin_dir)
+
+
+def _mk(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ensure_sim_user() -> tuple[str, str]:
+    """The dedicated login account (root only), with a fresh random password."""
+    try:
+        pwd.getpwnam(SIM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", SIM_USER], check=True)
+    password = secrets.token_urlsafe(12)
+    subprocess.run(["chpasswd"], input=f"{SIM_USER}:{password}\n", text=True, check=True)
+    return SIM_USER, password
+
+
+class SimulatedHost:
+    """Start with ``start()``, stop with ``stop()``; or use as a context manager."""
+
+    def __init__(self, base_dir: Path, port: int | None = None, python: str | None = None):
+        self.base = Path(base_dir)
+        self.port = port or _free_port()
+        self.python = python or sys.executable
+        self.process: subprocess.Popen | None = None
+        self.info: SimHostInfo | None = None
+
+    def __enter__(self) -> SimHostInfo:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 15) -> SimHostInfo:
+        if not os.path.exists(SSHD):
+            raise RuntimeError("OpenSSH's sshd is missing: install the openssh-server package (apt-get install openssh-server).")
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.base.chmod(0o755)
+        keys = _mk(self.base / "keys")
+        host_key = keys / "ssh_host_ed25519_key"
+        client_key = keys / "client_ed25519"
+        for key in (host_key, client_key):
+            if not key.exists():
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "simhost", "-f", str(key)], check=True)
+        if os.geteuid() == 0:
+            username, password = _ensure_sim_user()
+            home = Path(pwd.getpwnam(username).pw_dir)
+        else:
+            username, password = pwd.getpwuid(os.geteuid()).pw_name, None
+            home = Path.home()
+        authorized = keys / "authorized_keys"
+        authorized.write_text(client_key.with_suffix(".pub").read_text())
+        authorized.chmod(0o644)
+        keys.chmod(0o755)
+        ascend_home, tool_path = build_root(self.base / "root", self.python)
+        config = self.base / "sshd_config"
+        config.write_text(
+            "\n".join(
+                [
+                    f"Port {self.port}",
+                    "ListenAddress 127.0.0.1",
+                    f"HostKey {host_key}",
+                    f"PidFile {self.base / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {authorized}",
+                    "PubkeyAuthentication yes",
+                    f"PasswordAuthentication {'yes' if password else 'no'}",
+                    "KbdInteractiveAuthentication no",
+                    "UsePAM no",
+                    "StrictModes no",
+                    f"AllowUsers {username}",
+                    "PermitRootLogin no",
+                    "MaxStartups 50:30:100",
+                    "MaxSessions 50",
+                    "Subsystem sftp internal-sftp",
+                    "",
+                ]
+            )
+        )
+        if os.geteuid() == 0:
+            Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+        log = open(self.base / "sshd.log", "ab")
+        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"sshd exited at start; see {self.base / 'sshd.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"sshd did not listen on port {self.port} within {timeout} s")
+        work_root = home / ".ascend-portal"
+        self.info = SimHostInfo(
+            address="127.0.0.1",
+            port=self.port,
+            username=username,
+            private_key=client_key.read_text(),
+            password=password,
+            root=self.base / "root",
+            ascend_home=ascend_home,
+            tool_path=tool_path,
+            work_root=str(work_root),
+        )
+        return self.info
+
+    def host_public_key(self) -> tuple[str, str]:
+        key_type, key_b64 = (self.base / "keys" / "ssh_host_ed25519_key.pub").read_text().split()[:2]
+        return key_type, key_b64
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+        self.process = None

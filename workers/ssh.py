@@ -1,0 +1,312 @@
+"""The one door to customers' hosts: the only module that imports paramiko.
+
+It works on plain values (``Target``, ``HostKey``) and turns every paramiko and socket
+failure into ``TransientError`` or ``PermanentError`` with a classified reason. Host keys
+are pinned: an unknown or changed key is refused, never added.
+"""
+
+import base64
+import io
+import posixpath
+import socket
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import paramiko
+
+from .errors import PermanentError, Reason, TransientError
+
+CONNECT_TIMEOUT = 10
+READ_CHUNK = 32 * 1024
+KEEPALIVE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class HostKey:
+    key_type: str
+    base64: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Target:
+    address: str
+    port: int
+    username: str
+    host_key: HostKey | None
+    private_key: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def known_hosts_name(self) -> str:
+        # OpenSSH/paramiko look keys up as "[host]:port" on any port but 22.
+        return self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+
+
+@dataclass
+class CommandResult:
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    duration: float
+    stdout_bytes: int
+    stderr_bytes: int
+
+    @property
+    def stdout_text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+def load_private_key(text: str) -> paramiko.PKey:
+    """An Ed25519, ECDSA or RSA private key pasted in OpenSSH or PEM format."""
+    errors = []
+    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return key_class.from_private_key(io.StringIO(text.strip() + "\n"))
+        except (paramiko.SSHException, ValueError, TypeError) as exc:
+            errors.append(str(exc))
+    raise PermanentError("The private key cannot be read: paste an unencrypted Ed25519, ECDSA or RSA key "
+                         "in OpenSSH or PEM format.", Reason.AUTHENTICATION)
+
+
+def public_key_line(private_key_text: str) -> str:
+    key = load_private_key(private_key_text)
+    return f"{key.get_name()} {key.get_base64()}"
+
+
+def fingerprint(key_type: str, key_base64: str) -> str:
+    return paramiko.PKey.from_type_string(key_type, base64.b64decode(key_base64)).fingerprint
+
+
+def _connection_error(exc: BaseException, target_name: str) -> Exception:
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return PermanentError(
+            f"Host key changed for {target_name}: the server presented {exc.key.fingerprint}, "
+            f"the portal pinned {exc.expected_key.fingerprint}. Nothing was run. Confirm the new key with the "
+            "customer before re-pinning it.",
+            Reason.HOST_KEY,
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        return PermanentError(f"Authentication failed for {target_name}: check the user and the key or password.",
+                              Reason.AUTHENTICATION)
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return PermanentError(f"The host key of {target_name} is not pinned: fetch and confirm it first.", Reason.HOST_KEY)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return TransientError(f"Timed out connecting to {target_name}.", Reason.CONNECTION)
+    if isinstance(exc, (paramiko.ssh_exception.NoValidConnectionsError, ConnectionError, OSError)):
+        return TransientError(f"Cannot connect to {target_name}: {exc}", Reason.CONNECTION)
+    if isinstance(exc, paramiko.SSHException):
+        return TransientError(f"SSH error with {target_name}: {exc}", Reason.CONNECTION)
+    return exc
+
+
+def fetch_host_key(address: str, port: int, timeout: float = CONNECT_TIMEOUT) -> HostKey:
+    """The key a server presents, for a person to confirm before it is pinned."""
+    name = f"{address}:{port}"
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        raise _connection_error(exc, name) from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=timeout)
+        key = transport.get_remote_server_key()
+        return HostKey(key.get_name(), key.get_base64(), key.fingerprint)
+    except (paramiko.SSHException, OSError) as exc:
+        raise _connection_error(exc, name) from None
+    finally:
+        transport.close()
+
+
+class Session:
+    """An SSH connection to one target, as a context manager."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.name = f"{target.username}@{target.address}:{target.port}"
+        self.client: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+
+    def __enter__(self) -> "Session":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        target = self.target
+        if target.host_key is None:
+            raise PermanentError(f"The host key of {self.name} is not pinned: fetch and confirm it first.", Reason.HOST_KEY)
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        pinned = paramiko.PKey.from_type_string(target.host_key.key_type, base64.b64decode(target.host_key.base64))
+        client.get_host_keys().add(target.known_hosts_name, target.host_key.key_type, pinned)
+        pkey = load_private_key(target.private_key) if target.private_key else None
+        try:
+            client.connect(
+                target.address,
+                port=target.port,
+                username=target.username,
+                pkey=pkey,
+                password=None if pkey else target.password,
+                timeout=CONNECT_TIMEOUT,
+                banner_timeout=15,
+                auth_timeout=20,
+                channel_timeout=15,
+                allow_agent=False,
+                look_for_keys=False,
+            )
+        except Exception as exc:
+            client.close()
+            raise _connection_error(exc, self.name) from None
+        client.get_transport().set_keepalive(KEEPALIVE_SECONDS)
+        self.client = client
+
+    def close(self) -> None:
+        if self._sftp is not None:
+            self._sftp.close()
+            self._sftp = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float = 60,
+        on_stdout: Callable[[bytes], None] | None = None,
+        on_stderr: Callable[[bytes], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        keep_bytes: int = 1024 * 1024,
+    ) -> CommandResult:
+        """Run a command (already quoted) and drain both streams without deadlock.
+
+        Both streams are read in turn, in bounded chunks, so a command that fills stderr
+        while we read stdout never stalls. At most ``keep_bytes`` of each stream are kept
+        in the result; the callbacks see everything. The deadline and ``should_stop`` are
+        checked between reads; either ends the wait with a PermanentError (timeout) or a
+        return with exit code -1 (stopped).
+        """
+        started = time.monotonic()
+        try:
+            channel = self.client.get_transport().open_session(timeout=15)
+            channel.settimeout(1.0)
+            channel.exec_command(command)
+            channel.shutdown_write()
+        except Exception as exc:
+            raise _connection_error(exc, self.name) from None
+        kept = {"out": bytearray(), "err": bytearray()}
+        counts = {"out": 0, "err": 0}
+
+        def take(kind: str, data: bytes, sink) -> None:
+            counts[kind] += len(data)
+            room = keep_bytes - len(kept[kind])
+            if room > 0:
+                kept[kind] += data[:room]
+            if sink is not None:
+                sink(data)
+
+        stopped = False
+        try:
+            while True:
+                progressed = False
+                while channel.recv_ready():
+                    take("out", channel.recv(READ_CHUNK), on_stdout)
+                    progressed = True
+                while channel.recv_stderr_ready():
+                    take("err", channel.recv_stderr(READ_CHUNK), on_stderr)
+                    progressed = True
+                if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                    break
+                if time.monotonic() - started > timeout:
+                    raise PermanentError(f"The command on {self.name} did not finish within {timeout:.0f} s.",
+                                         Reason.TIMEOUT)
+                if should_stop is not None and should_stop():
+                    stopped = True
+                    break
+                if not progressed:
+                    if channel.closed and not channel.exit_status_ready():
+                        raise TransientError(f"The connection to {self.name} closed mid-command.", Reason.CONNECTION)
+                    time.sleep(0.01)
+            exit_code = -1 if stopped else channel.recv_exit_status()
+        except (socket.timeout, paramiko.SSHException, OSError) as exc:
+            raise _connection_error(exc, self.name) from None
+        finally:
+            channel.close()
+        return CommandResult(
+            exit_code=exit_code,
+            stdout=bytes(kept["out"]),
+            stderr=bytes(kept["err"]),
+            duration=time.monotonic() - started,
+            stdout_bytes=counts["out"],
+            stderr_bytes=counts["err"],
+        )
+
+    # --- files --------------------------------------------------------------------------
+
+    def sftp(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            try:
+                self._sftp = self.client.open_sftp()
+            except Exception as exc:
+                raise _connection_error(exc, self.name) from None
+            self._sftp.get_channel().settimeout(60)
+        return self._sftp
+
+    def put_bytes(self, data: bytes, remote_path: str, mode: int = 0o640) -> None:
+        sftp = self.sftp()
+        with sftp.open(remote_path, "wb") as fh:
+            fh.write(data)
+        sftp.chmod(remote_path, mode)
+
+    def read_from(self, remote_path: str, offset: int, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` of a remote file from ``offset`` (for tailing a growing log)."""
+        try:
+            with self.sftp().open(remote_path, "rb") as fh:
+                fh.seek(offset)
+                return fh.read(max_bytes)
+        except FileNotFoundError:
+            return b""
+
+    def fetch_file(self, base_dir: str, relative: str, sink: Callable[[bytes], None], max_bytes: int) -> int:
+        """Copy one regular file from inside ``base_dir`` to ``sink``; returns its size.
+
+        Refuses a path that leaves ``base_dir``, a symlink or anything but a regular file,
+        and a file over ``max_bytes`` (counted while copying too, in case it grows).
+        """
+        base = posixpath.normpath(base_dir)
+        path = posixpath.normpath(posixpath.join(base, relative))
+        if not (path + "/").startswith(base.rstrip("/") + "/") or path == base:
+            raise PermanentError(f"Refused to fetch {relative!r}: it is outside the job directory.", Reason.COMMAND)
+        sftp = self.sftp()
+        try:
+            info = sftp.lstat(path)
+        except FileNotFoundError:
+            raise PermanentError(f"The result file {relative!r} does not exist.", Reason.COMMAND) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise PermanentError(f"Refused to fetch {relative!r}: not a regular file (a link or a device).",
+                                 Reason.COMMAND)
+        if info.st_size > max_bytes:
+            raise PermanentError(f"Refused to fetch {relative!r}: {info.st_size} bytes is over the limit of "
+                                 f"{max_bytes} bytes.", Reason.COMMAND)
+        copied = 0
+        with sftp.open(path, "rb") as fh:
+            fh.prefetch(info.st_size, max_concurrent_requests=64)
+            while True:
+                chunk = fh.read(256 * 1024)
+                if not chunk:
+                    break
+                copied += len(chunk)
+                if copied > max_bytes:
+                    raise PermanentError(f"Refused to fetch {relative!r}: it grew over the limit of {max_bytes} bytes.",
+                                         Reason.COMMAND)
+                sink(chunk)
+        return copied

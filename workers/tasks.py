@@ -1,0 +1,50 @@
+"""Celery tasks: thin, take primary keys, call one service function."""
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from . import jobs, runner
+from .errors import PermanentError, Reason, TransientError
+from .models import Job
+
+
+@shared_task(
+    bind=True,
+    queue="ssh",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+    time_limit=4 * 3600,
+    soft_time_limit=4 * 3600 - 300,
+)
+def run_job(self, job_id: int) -> None:
+    job, later = jobs.claim(job_id)
+    if later is not None:
+        raise self.retry(countdown=later, max_retries=10_000, exc=None)
+    if job is None:
+        return
+    try:
+        runner.supervise(job)
+    except TransientError as exc:
+        if self.request.retries >= self.max_retries:
+            jobs.fail_from_error(job_id, exc)
+            return
+        jobs.release(job)
+        raise
+    except PermanentError as exc:
+        jobs.fail_from_error(job_id, exc)
+    except SoftTimeLimitExceeded:
+        jobs.fail_from_error(job_id, PermanentError("The worker's time limit for supervising this job ran out.",
+                                                    Reason.TIMEOUT))
+
+
+@shared_task(queue="default", ignore_result=True)
+def reap_lost_jobs() -> int:
+    return jobs.reap_lost_jobs()
+
+
+__all__ = ["run_job", "reap_lost_jobs", "Job"]
