@@ -1,7 +1,7 @@
 """The detached-run protocol on a host, as shell scripts built from quoted argv lists.
 
 Every job has a remote directory ``<work_root>/<job uuid>/``. The launcher starts the
-command with ``nohup setsid`` (its pid is also its process-group id), writing ``pid``,
+command with ``nohup setsid`` (its pid is also its session id), writing ``pid``,
 ``output.log`` (stdout and stderr together), then ``exit_code`` and ``done``. Launching is
 idempotent: a directory that already has ``done`` or a live ``pid`` is reported, not run
 again, so a redelivered task or a restarted worker re-attaches instead of running a
@@ -88,13 +88,20 @@ def state_script(run_dir: str) -> str:
 
 
 def kill_script(run_dir: str, signal: str = "TERM") -> str:
-    """Signal the whole process group of the job (the pid is the group id, thanks to setsid)."""
+    """Signal every process of the job's session (the pid is the session id, thanks to setsid).
+
+    The whole session, not just the pid's process group: ``timeout`` moves itself and the
+    command into a group of their own. Falls back to the group where pkill is missing.
+    """
     if signal not in ("TERM", "KILL"):
         raise ValueError(signal)
     return sh_c(
         f'cd {shlex.quote(run_dir)} 2>/dev/null || exit 0\n'
-        f'[ -f pid ] && kill -{signal} -- "-$(cat pid)" 2>/dev/null; '
-        f'if [ -f pid ] && kill -0 "$(cat pid)" 2>/dev/null; then echo alive; else echo gone; fi'
+        '[ -f pid ] || { echo gone; exit 0; }\n'
+        'sid=$(cat pid)\n'
+        f'pkill -{signal} -s "$sid" 2>/dev/null || kill -{signal} "-$sid" 2>/dev/null\n'
+        'sleep 0.2\n'
+        'if pgrep -s "$sid" >/dev/null 2>&1 || kill -0 "$sid" 2>/dev/null; then echo alive; else echo gone; fi'
     )
 
 

@@ -10,7 +10,6 @@ from .models import Job
 
 @shared_task(
     bind=True,
-    queue="ssh",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(TransientError,),
@@ -42,7 +41,7 @@ def run_job(self, job_id: int) -> None:
                                                     Reason.TIMEOUT))
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def reap_lost_jobs() -> int:
     return jobs.reap_lost_jobs()
 

@@ -121,17 +121,19 @@ def test_jobs_queued_while_redis_restarts_are_not_lost(worker, consultant, engag
 
 
 def test_a_second_benchmark_waits_for_the_first_on_the_same_host(worker, consultant, engagement, sim_host, simhost):
-    slow = TRAIN.format(root=simhost.root, steps=40, precision="fp32", sleep=0.05)
+    slow = TRAIN.format(root=simhost.root, steps=1000, precision="fp32", sleep=0.05)
+    quick = TRAIN.format(root=simhost.root, steps=20, precision="fp32", sleep=0)
     first = start(consultant, engagement, sim_host, "training_run", command=slow, workdir="/tmp")
     wait_for(first, [Job.Status.RUNNING])
-    second = start(consultant, engagement, sim_host, "training_run", command=slow, workdir="/tmp")
+    second = start(consultant, engagement, sim_host, "training_run", command=quick, workdir="/tmp")
     probe = start(consultant, engagement, sim_host, "env_probe")
     wait_for(probe, Job.FINAL)
     first.refresh_from_db()
     second.refresh_from_db()
     assert probe.status == "succeeded"
     assert first.status == "running" and second.status == "queued"
+    jobs.check_cancel_job(consultant, first)
     wait_for(second, Job.FINAL, timeout=120)
     first.refresh_from_db()
+    assert (first.status, second.status) == ("cancelled", "succeeded")
     assert second.started_at >= first.finished_at
-

@@ -1,6 +1,6 @@
 """A simulated Ascend host: OpenSSH's sshd on a loopback port, with its own host key, whose
 PATH holds stand-ins for the Ascend tools printing their real output formats, version files
-in their real places under its root, and a small numpy training script.
+in their real places under its root, and a small pure-Python training script.
 
 Run as root, sshd logs users in as a dedicated ``ascendsim`` account (key or password).
 Run as anyone else, sshd runs unprivileged and logs in only that same user (key only).
@@ -47,10 +47,10 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
-def _npu_smi_script() -> str:
+def _npu_smi_script(share: Path) -> str:
     return f"""#!/bin/sh
 # Stand-in for npu-smi: prints the real output of an 8 x 910B3 host.
-F={FILES}
+F={share}
 if [ "$1" != "info" ]; then echo "Usage: npu-smi info [-t board|usages] [-i id]" >&2; exit 2; fi
 shift
 case "$1" in
@@ -75,12 +75,17 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
     toolkit = _mk(ascend / "ascend-toolkit" / "latest")
     shutil.copyfile(FILES / "version.cfg", toolkit / "version.cfg")
     shutil.copyfile(FILES / "ascend_toolkit_install.info", _mk(toolkit / "x86_64-linux") / "ascend_toolkit_install.info")
-    _write(bin_dir / "npu-smi", _npu_smi_script(), 0o755)
-    _write(bin_dir / "benchmark", f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {FILES}/mindie_benchmark_output.txt\n", 0o755)
+    # Everything the login user reads lives under root: the checkout may sit in a directory
+    # that user cannot enter.
+    share = _mk(root / "share")
+    for sample in FILES.glob("*.txt"):
+        shutil.copyfile(sample, share / sample.name)
+    _write(bin_dir / "npu-smi", _npu_smi_script(share), 0o755)
+    _write(bin_dir / "benchmark", f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {share}/mindie_benchmark_output.txt\n", 0o755)
     pylib = _mk(root / "pylib")
     _write(pylib / "torch" / "__init__.py", '__version__ = "2.1.0"\n')
     _write(pylib / "torch_npu" / "__init__.py", '__version__ = "2.1.0.post8"\n')
-    # python3 on the simulated host: the portal's interpreter (it has numpy) with the stub packages.
+    # python3 on the simulated host: the system interpreter with the stub packages.
     _write(bin_dir / "python3", f'#!/bin/sh\nPYTHONPATH="{pylib}${{PYTHONPATH:+:$PYTHONPATH}}" exec {python} "$@"\n', 0o755)
     _write(bin_dir / "python", f'#!/bin/sh\nexec "{bin_dir}/python3" "$@"\n', 0o755)
     train = _mk(root / "opt" / "train")
@@ -90,6 +95,14 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
         if path.is_dir():
             path.chmod(0o755)
     return str(ascend), str(bin_dir)
+
+
+def system_python() -> str:
+    """An interpreter any login user can run (a virtualenv may sit under a private home)."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys.executable
 
 
 def _mk(path: Path) -> Path:
@@ -114,7 +127,7 @@ class SimulatedHost:
     def __init__(self, base_dir: Path, port: int | None = None, python: str | None = None):
         self.base = Path(base_dir)
         self.port = port or _free_port()
-        self.python = python or sys.executable
+        self.python = python or system_python()
         self.process: subprocess.Popen | None = None
         self.info: SimHostInfo | None = None
 
