@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.services import record_job_result
 from engagements.models import Engagement, Stage
 
 from . import secrets, ssh
@@ -263,8 +264,13 @@ def finish(job: Job, status: str, *, exit_code=None, reason: str = "", message: 
 def complete(job: Job, exit_code: int, result: dict) -> None:
     with transaction.atomic():
         _move(job, Job.Status.SUCCEEDED, reason="Finished.", exit_code=exit_code, result=result, progress=100)
-        if job.status == Job.Status.SUCCEEDED and job.kind == Job.Kind.ENV_PROBE:
+        if job.status != Job.Status.SUCCEEDED:
+            return
+        if job.kind == Job.Kind.ENV_PROBE:
             EnvSnapshot.objects.create(host=job.host, job=job, data=result)
+        else:
+            job.result = record_job_result(job)
+            job.save(update_fields=["result"])
 
 
 def fail_from_error(job_id: int, error: JobError) -> None:

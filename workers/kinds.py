@@ -6,6 +6,7 @@ fetched files) into a JSON-safe result; it raises ``PermanentError`` (reason par
 the output holds nothing it can read.
 """
 
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -184,6 +185,8 @@ def parse_training(log: str, files: dict, params: dict) -> dict:
     checkpoints = [line.strip() for line in tail.splitlines() if line.strip()]
     return {
         "format": parsed.format,
+        "loss_key": parsed.loss_key,
+        "log_sha256": hashlib.sha256(log.encode("utf-8", "surrogateescape")).hexdigest(),
         "steps": list(parsed.steps),
         "losses": [None if v != v or v in (float("inf"), float("-inf")) else v for v in parsed.losses],
         "points": len(parsed.steps),
@@ -208,6 +211,7 @@ def clean_command(params: dict) -> dict:
         "argv": _command(params),
         "score_pattern": _pattern(params, "score_pattern"),
         "score_key": _text(params, "score_key", required=False, max_len=100),
+        "dataset": _text(params, "dataset", required=False, max_len=200),
     }
 
 
@@ -246,12 +250,18 @@ def clean_analysis(params: dict) -> dict:
 
 
 def plan_analysis(params: dict, host) -> Plan:
-    code_dir = params["code_dir"]
+    """The portal's scanner always; the official tool too when the host has it. The official
+    tool's CSV files are printed into the log as sections, so they come back with it."""
+    code_dir = shlex.quote(params["code_dir"])
+    official = shlex.quote(f"{host.ascend_home.rstrip('/')}/ascend-toolkit/latest/tools/ms_fmk_transplt/pytorch_analyse.sh")
     script = (
-        f"python3 ascend_scan.py {shlex.quote(code_dir)} --json > scan.json; rc=$?; "
-        f"echo 'scanner exit code' $rc; "
-        "if command -v pytorch_analyse.sh >/dev/null 2>&1; then "
-        f"pytorch_analyse.sh -i {shlex.quote(code_dir)} -o official -v 2.1.0 -m torch_apis; fi; exit $rc"
+        f"python3 ascend_scan.py {code_dir} --json > scan.json; rc=$?; "
+        "echo 'scanner exit code' $rc; "
+        f"tool=$(command -v pytorch_analyse.sh || {{ [ -x {official} ] && echo {official}; }}); "
+        'if [ -n "$tool" ]; then mkdir -p official && '
+        f'"$tool" -i {code_dir} -o official -v 2.1.0 -m torch_apis; '
+        "for f in official/*/*.csv; do [ -f \"$f\" ] || continue; "
+        f"echo \"{PROBE_MARK}official:$(basename \"$f\")\"; cat \"$f\"; echo; done; fi; exit $rc"
     )
     return Plan(argv=["sh", "-c", script], timeout_s=params["timeout_s"],
                 uploads={"ascend_scan.py": SCANNER.read_bytes()}, result_files=["scan.json"])
@@ -260,12 +270,18 @@ def plan_analysis(params: dict, host) -> Plan:
 def parse_analysis(log: str, files: dict, params: dict) -> dict:
     import json
 
+    from .parsers.analysis_csv import parse_official_csv
+
     try:
         report = json.loads(files["scan.json"].decode("utf-8"))
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise PermanentError(f"The scanner's report cannot be read: {exc}", Reason.PARSE) from None
+    sections = {name.split(":", 1)[1]: text for name, text in split_sections(log).items() if name.startswith("official:")}
+    official = [row for name, text in sections.items() for row in parse_official_csv(name, text)]
     return {"summary": report.get("summary", {}), "effort": report.get("effort", {}),
-            "findings": report.get("findings", []), "files_scanned": report.get("files_scanned", 0)}
+            "findings": report.get("findings", []), "files_scanned": report.get("files_scanned", 0),
+            "official_tool_ran": bool(sections),
+            "official": official}
 
 
 MIGRATION_ANALYSIS = Kind(clean=clean_analysis, plan=plan_analysis, parse=parse_analysis)

@@ -1,5 +1,6 @@
 """Jobs end to end: the portal's services, a real Celery worker process, Redis and sshd."""
 
+import hashlib
 import os
 import pwd
 import time
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assessments.models import BenchmarkRun, EvaluationRun, LossCurve, MigrationAnalysis
 from workers import jobs
 from workers.models import EnvSnapshot, Job, JobTransition
 
@@ -49,10 +51,47 @@ def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consulta
     wait_for(job, Job.FINAL)
     assert job.status == Job.Status.SUCCEEDED, job.failure_message
     assert job.result["points"] == 60
-    assert job.result["steps"][:3] == [1, 2, 3]
     assert job.result["last_loss"] < job.result["first_loss"]
-    assert job.result["checkpoints_written"] is True
+    assert job.result["checkpoints_written"] is True and job.result["loss_changed"] is True
     assert job.progress == 100
+    curve = LossCurve.objects.get(job=job)
+    steps, losses = curve.series()
+    assert (curve.platform, curve.points, list(steps[:3])) == ("npu", 60, [1, 2, 3])
+    assert losses[0] == job.result["first_loss"] and losses[-1] == job.result["last_loss"]
+    assert job.result["loss_curve"] == str(curve.uuid) and "steps" not in job.result
+    assert any(path.endswith("iter_0000050.pt") for path in curve.checkpoints)
+    log = (simhost_job_dir(simhost, sim_host, job) / "output.log").read_bytes()
+    assert curve.raw_sha256 == hashlib.sha256(log.decode().encode()).hexdigest()
+
+
+def test_a_benchmark_and_an_evaluation_become_records(worker, consultant, engagement, sim_host, simhost):
+    bench = start(consultant, engagement, sim_host, "inference_benchmark",
+                  command="benchmark --DatasetPath /data/gsm8k --ModelName QwQ-32B --TestType client")
+    score = start(consultant, engagement, sim_host, "evaluation", dataset="ceval",
+                  command=f"python3 {simhost.root}/opt/train/evaluate.py --dataset ceval --score 81.25")
+    wait_for(bench, Job.FINAL)
+    wait_for(score, Job.FINAL)
+    assert (bench.status, score.status) == ("succeeded", "succeeded"), (bench.failure_message, score.failure_message)
+    run = BenchmarkRun.objects.get(job=bench)
+    assert run.summary["first_token_ms"] == 97.07 and run.common["Throughput"] == 0.679
+    evaluation = EvaluationRun.objects.get(job=score)
+    assert (evaluation.dataset, evaluation.score) == ("ceval", 81.25)
+
+
+def test_a_migration_analysis_stores_scanner_and_official_findings(worker, consultant, engagement, sim_host, simhost):
+    code_dir = f"{simhost.root}/opt/code/train_demo"
+    job = start(consultant, engagement, sim_host, "migration_analysis", code_dir=code_dir)
+    wait_for(job, Job.FINAL)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    analysis = MigrationAnalysis.objects.get(job=job)
+    assert analysis.official_tool_ran and analysis.files_scanned == 1 and analysis.effort_person_days > 0
+    scanner = analysis.findings.filter(source="scanner")
+    assert scanner.filter(file="train.py", line=22, category="data_parallel", fix="manual").exists()
+    assert scanner.filter(line=19, category="distributed").exists()  # backend="nccl"
+    official = analysis.findings.filter(source="official")
+    assert sorted(official.filter(category="official_unsupported").values_list("line", flat=True)) == [12, 22, 26]
+    assert official.filter(category="official_performance_advice").count() == 5
+    assert job.result["findings_count"] == analysis.findings.count() and "findings" not in job.result
 
 
 def test_a_failing_command_fails_with_its_exit_code(worker, consultant, engagement, sim_host):

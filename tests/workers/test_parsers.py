@@ -274,3 +274,29 @@ def test_extract_score(text, kwargs, expected):
 def test_extract_score_reads_back_any_printed_float(value):
     assert evaluation.extract_score(f'{{"score": {value!r}}}') == value
     assert evaluation.extract_score(f"score: {value!r}") == pytest.approx(value)
+
+
+# --- the official analysis tool's CSV files ---------------------------------------------------
+
+def test_official_unsupported_and_performance_csv():
+    from workers.parsers.analysis_csv import parse_official_csv
+
+    unsupported = parse_official_csv("unsupported_api.csv", sample("unsupported_api.csv"))
+    assert [(r["file"], r["start_line"], r["api"], r["kind"]) for r in unsupported] == [
+        ("train.py", 12, "torch.nn.MultiheadAttention", "unsupported"),
+        ("train.py", 22, "torch.nn.DataParallel", "unsupported"),
+        ("train.py", 26, "torch.cdist", "unsupported")]
+    advice = parse_official_csv("api_performance_advice.csv", sample("api_performance_advice.csv"))
+    assert advice[0]["api"] == "torch_npu.npu.set_compile_mode" and advice[0]["file"] is None
+    assert "For more information" in advice[0]["tips"]  # a quoted tip spanning two lines
+    assert len(advice) == 5
+
+
+def test_official_csv_short_rows_empty_files_and_cuda_op_list():
+    from workers.parsers.analysis_csv import parse_official_csv
+
+    assert parse_official_csv("unknown_api.csv", "File,Start Line,End Line,OP,Tips\nmodel.py,3,3,torch.foo\n") == [
+        {"kind": "unknown", "file": "model.py", "start_line": 3, "end_line": 3, "api": "torch.foo", "tips": ""}]
+    assert parse_official_csv("api_precision_advice.csv", "File,Start Line,End Line,OP,Tips\n") == []
+    assert parse_official_csv("cuda_op_list.csv", "") == []
+    assert parse_official_csv("cuda_op_list.csv", "File,Api\nops/kernel.cu,my_kernel\n")[0]["api"] == "my_kernel"

@@ -66,6 +66,16 @@ esac
 """
 
 
+def _analyse_script(official: Path) -> str:
+    return f"""#!/bin/sh
+# Stand-in for CANN's pytorch_analyse.sh: -i <dir> -o <dir> -v <version> -m <mode>.
+while [ $# -gt 0 ]; do case "$1" in -i) in="$2"; shift 2 ;; -o) out="$2"; shift 2 ;; *) shift ;; esac; done
+[ -d "$in" ] || {{ echo "[ERROR] input path $in does not exist"; exit 1; }}
+dest="$out/$(basename "$in")_analysis"
+mkdir -p "$dest" && cp {official}/*.csv "$dest"/ && cat {official}/console.log
+"""
+
+
 def build_root(root: Path, python: str) -> tuple[str, str]:
     """Lay out the simulated host's files under ``root``; returns (ascend_home, tool_path)."""
     ascend = root / "usr" / "local" / "Ascend"
@@ -88,6 +98,14 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
     # python3 on the simulated host: the system interpreter with the stub packages.
     _write(bin_dir / "python3", f'#!/bin/sh\nPYTHONPATH="{pylib}${{PYTHONPATH:+:$PYTHONPATH}}" exec {python} "$@"\n', 0o755)
     _write(bin_dir / "python", f'#!/bin/sh\nexec "{bin_dir}/python3" "$@"\n', 0o755)
+    # The official analysis tool, where CANN puts it (not on PATH): prints its console output
+    # and writes its CSV files as it did on the sample code.
+    official = _mk(share / "official")
+    for csv_file in (FILES / "official").iterdir():
+        shutil.copyfile(csv_file, official / csv_file.name)
+    tool_dir = _mk(toolkit / "tools" / "ms_fmk_transplt")
+    _write(tool_dir / "pytorch_analyse.sh", _analyse_script(official), 0o755)
+    shutil.copytree(FILES / "train_demo", root / "opt" / "code" / "train_demo", dirs_exist_ok=True)
     train = _mk(root / "opt" / "train")
     shutil.copyfile(FILES / "train.py", train / "train.py")
     shutil.copyfile(FILES / "evaluate.py", train / "evaluate.py")

@@ -1,0 +1,159 @@
+"""What the jobs found, kept per engagement: migration analyses and their findings, loss
+curves, benchmark and evaluation results. Each record points at the job (or upload) it came
+from, so every figure traces back to its source."""
+
+import hashlib
+import uuid
+import zlib
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from engagements.models import Engagement, MigrationModel, Stage
+
+
+class MigrationAnalysis(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="analyses")
+    stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="analysis")
+    code_dir = models.CharField(_("code directory"), max_length=500)
+    files_scanned = models.PositiveIntegerField(default=0)
+    effort_person_days = models.DecimalField(_("estimated effort (person-days)"), max_digits=7, decimal_places=1, default=0)
+    effort_basis = models.TextField(blank=True)
+    official_tool_ran = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("migration analysis")
+        verbose_name_plural = _("migration analyses")
+
+    def __str__(self) -> str:
+        return f"{self.engagement.code} {self.code_dir}"
+
+
+class Finding(models.Model):
+    class Source(models.TextChoices):
+        SCANNER = "scanner", _("Portal scanner")
+        OFFICIAL = "official", _("Official analysis tool")
+
+    class Fix(models.TextChoices):
+        AUTO = "auto", _("Automatic migration covers it")
+        MANUAL = "manual", _("Change by hand")
+        REPLACE_LIBRARY = "replace_library", _("Replace the library")
+        PORT_CUSTOM_OP = "port_custom_op", _("Port the custom CUDA operator")
+        REVIEW = "review", _("Review")
+
+    class Resolution(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        NOT_NEEDED = "not_needed", _("Not needed")
+
+    analysis = models.ForeignKey(MigrationAnalysis, on_delete=models.CASCADE, related_name="findings")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    category = models.CharField(_("category"), max_length=40)
+    fix = models.CharField(_("fix"), max_length=20, choices=Fix.choices)
+    file = models.CharField(_("file"), max_length=500, blank=True)
+    line = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    api = models.CharField(_("API"), max_length=300, blank=True)
+    message = models.TextField(blank=True)
+    message_zh = models.TextField(blank=True)
+    resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, default=Resolution.OPEN)
+
+    class Meta:
+        ordering = ["file", "line", "id"]
+        indexes = [models.Index(fields=["analysis", "category"]), models.Index(fields=["analysis", "fix"])]
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} {self.api}"
+
+
+class LossCurve(models.Model):
+    """A loss curve, stored compactly: steps and losses as zlib-compressed little-endian arrays
+    (int64 and float64), so a million-step curve is one row of a few megabytes."""
+
+    class Platform(models.TextChoices):
+        NPU = "npu", _("NPU (migrated)")
+        GPU = "gpu", _("GPU (reference)")
+
+    class Source(models.TextChoices):
+        JOB = "job", _("Training job")
+        UPLOAD = "upload", _("Uploaded log")
+        API = "api", _("Pushed through the API")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="loss_curves")
+    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="loss_curves")
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="loss_curve")
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    log_format = models.CharField(max_length=40)
+    loss_key = models.CharField(max_length=60, blank=True)
+    points = models.PositiveIntegerField(default=0)
+    first_step = models.BigIntegerField(null=True)
+    last_step = models.BigIntegerField(null=True)
+    steps_blob = models.BinaryField()
+    losses_blob = models.BinaryField()
+    raw_sha256 = models.CharField(max_length=64, blank=True)
+    throughput = models.JSONField(default=dict, blank=True)
+    checkpoints = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.label or self.pk}"
+
+    def set_series(self, steps, losses) -> None:
+        steps = np.asarray(steps, dtype="<i8")
+        losses = np.asarray(losses, dtype="<f8")
+        if steps.shape != losses.shape:
+            raise ValueError("steps and losses differ in length")
+        self.steps_blob = zlib.compress(steps.tobytes(), 6)
+        self.losses_blob = zlib.compress(losses.tobytes(), 6)
+        self.points = int(steps.size)
+        self.first_step = int(steps[0]) if steps.size else None
+        self.last_step = int(steps[-1]) if steps.size else None
+
+    def series(self) -> tuple[np.ndarray, np.ndarray]:
+        steps = np.frombuffer(zlib.decompress(bytes(self.steps_blob)), dtype="<i8")
+        losses = np.frombuffer(zlib.decompress(bytes(self.losses_blob)), dtype="<f8")
+        return steps, losses
+
+    @property
+    def loss_changed(self) -> bool:
+        _steps, losses = self.series()
+        finite = losses[np.isfinite(losses)]
+        return finite.size >= 2 and bool(finite[0] != finite[-1])
+
+    @staticmethod
+    def sha256(raw: bytes) -> str:
+        return hashlib.sha256(raw).hexdigest()
+
+
+class BenchmarkRun(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="benchmark_runs")
+    job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="benchmark_run")
+    summary = models.JSONField(default=dict)
+    performance = models.JSONField(default=dict)
+    common = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class EvaluationRun(models.Model):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="evaluation_runs")
+    job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="evaluation_run")
+    dataset = models.CharField(_("data set"), max_length=200, blank=True)
+    score = models.FloatField(_("score"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
