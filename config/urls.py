@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("engagements.api.urls")),
     path("", include("workers.urls")),
+    path("", include("assessments.urls")),
     path("", include("engagements.urls")),
 ]

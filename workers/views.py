@@ -50,6 +50,7 @@ class JobForm(forms.Form):
     loss_pattern = forms.CharField(label=gettext_lazy("Loss pattern (regular expression)"), required=False)
     score_pattern = forms.CharField(label=gettext_lazy("Score pattern (regular expression)"), required=False)
     score_key = forms.CharField(label=gettext_lazy("Score JSON key"), required=False)
+    dataset = forms.CharField(label=gettext_lazy("Data set (evaluation)"), required=False)
     timeout_s = forms.IntegerField(label=gettext_lazy("Time limit (s)"), initial=3600, min_value=1)
 
     def __init__(self, *args, stage: Stage, **kwargs):

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from .models import BenchmarkRun, EvaluationRun, Finding, LossCurve, MigrationAnalysis
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    extra = 0
+    fields = ["source", "category", "fix", "file", "line", "api", "resolution"]
+
+
+@admin.register(MigrationAnalysis)
+class MigrationAnalysisAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "code_dir", "files_scanned", "effort_person_days", "created_at"]
+    list_filter = ["official_tool_ran"]
+    inlines = [FindingInline]
+
+
+@admin.register(LossCurve)
+class LossCurveAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "platform", "label", "points", "source", "created_at"]
+    list_filter = ["platform", "source"]
+    exclude = ["steps_blob", "losses_blob"]
+    readonly_fields = ["points", "first_step", "last_step", "raw_sha256"]
+
+
+admin.site.register(BenchmarkRun)
+admin.site.register(EvaluationRun)

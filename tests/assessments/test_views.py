@@ -1,0 +1,68 @@
+"""Assessment pages: scoped to provider staff of the engagement, findings filterable."""
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from assessments.models import Finding, LossCurve, MigrationAnalysis
+from assessments.services import finding_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def analysis(engagement):
+    analysis = MigrationAnalysis.objects.create(engagement=engagement, code_dir="/data/code", files_scanned=3,
+                                                effort_person_days=2.5)
+    rows = [("scanner", "cuda_api", "auto", "train.py", 5, "torch.cuda.synchronize"),
+            ("scanner", "cuda_api", "auto", "train.py", 9, "torch.cuda.is_available"),
+            ("scanner", "data_parallel", "manual", "model/net.py", 22, "torch.nn.DataParallel"),
+            ("official", "official_unsupported", "manual", "train.py", 26, "torch.cdist")]
+    Finding.objects.bulk_create([Finding(analysis=analysis, source=s, category=c, fix=f, file=p, line=n, api=a)
+                                 for s, c, f, p, n, a in rows])
+    return analysis
+
+
+def test_counts_group_like_the_tool_summary(analysis):
+    assert [(r["source"], r["category"], r["count"]) for r in finding_counts(analysis)] == [
+        ("official", "official_unsupported", 1), ("scanner", "cuda_api", 2), ("scanner", "data_parallel", 1)]
+
+
+def test_findings_filter_by_category_fix_and_file(client, consultant, engagement, analysis):
+    client.force_login(consultant)
+    url = reverse("analysis_detail", args=[engagement.uuid, analysis.pk])
+    page = client.get(url, {"category": "cuda_api"}).content.decode()
+    assert "torch.cuda.synchronize" in page and "torch.nn.DataParallel" not in page
+    page = client.get(url, {"fix": "manual", "file": "net.py"}).content.decode()
+    assert "torch.nn.DataParallel" in page and "torch.cdist" not in page
+
+
+@pytest.mark.parametrize("who,status", [("consultant", 200), ("pm", 200), ("other_consultant", 404), ("contact", 404)])
+def test_only_staff_of_the_engagement_see_assessments(client, request, engagement, analysis, who, status):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("engagement_assessments", args=[engagement.uuid])).status_code == status
+    assert client.get(reverse("analysis_detail", args=[engagement.uuid, analysis.pk])).status_code == status
+
+
+def test_an_analysis_of_another_engagement_is_not_found_through_this_one(client, pm, engagement, other_engagement):
+    other = MigrationAnalysis.objects.create(engagement=other_engagement, code_dir="/x")
+    client.force_login(pm)
+    assert client.get(reverse("analysis_detail", args=[engagement.uuid, other.pk])).status_code == 404
+
+
+def test_a_long_curve_is_stored_compactly_and_drawn_downsampled(client, consultant, engagement):
+    steps = np.arange(1, 200_001)
+    losses = 2.0 / np.sqrt(steps)
+    losses[150_000] = 9.0
+    curve = LossCurve(engagement=engagement, platform="npu", source="upload", log_format="megatron", label="run A")
+    curve.set_series(steps, losses)
+    curve.save()
+    stored = LossCurve.objects.get(pk=curve.pk)
+    got_steps, got_losses = stored.series()
+    assert np.array_equal(got_steps, steps) and np.array_equal(got_losses, losses)
+    assert len(bytes(stored.steps_blob)) < steps.size  # far under one byte a step
+    client.force_login(consultant)
+    page = client.get(reverse("engagement_assessments", args=[engagement.uuid])).content.decode()
+    assert "run A" in page and "200000" in page
+    points = page.split('points="')[1].split('"')[0].split()
+    assert len(points) <= 1600
