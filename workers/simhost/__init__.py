@@ -243,3 +243,34 @@ class SimulatedHost:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
         self.process = None
+
+
+DEMO_HOST_NAME = "sim-910b (demo)"
+
+
+def register_demo_host(info: SimHostInfo, public_key: tuple[str, str]):
+    """Register the simulated host for the first demo customer with its key pinned, or bring
+    an earlier registration up to date (the port changes between runs; the keys do not)."""
+    from engagements.models import Customer, User
+    from workers import jobs
+    from workers.models import AscendHost
+
+    pm = User.objects.filter(role=User.Role.PM).order_by("pk").first()
+    customer = Customer.objects.order_by("pk").first()
+    if pm is None or customer is None:
+        return None
+    host = AscendHost.objects.filter(name=DEMO_HOST_NAME).first()
+    if host is None:
+        host = jobs.check_register_host(pm, {
+            "customer": customer, "name": DEMO_HOST_NAME, "address": info.address, "port": info.port,
+            "username": info.username, "auth_method": "key", "ascend_home": info.ascend_home,
+            "tool_path": info.tool_path,
+        }, info.private_key)
+    else:
+        host.port, host.ascend_home, host.tool_path = info.port, info.ascend_home, info.tool_path
+        host.save(update_fields=["port", "ascend_home", "tool_path"])
+    key_type, key_b64 = public_key
+    if host.host_key_base64 != key_b64:
+        presented = jobs.fetch_key_for_confirmation(host)
+        host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    return host

@@ -18,8 +18,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--no-simhost", action="store_true", help="Do not start the simulated Ascend host.")
 
-    def handle(self, *args, host, port, **options):
+    def handle(self, *args, host, port, no_simhost=False, **options):
+        simhost = None if no_simhost else self._start_simhost()
         (settings.VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
         for folder in ("processed", "control"):
             (settings.VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
@@ -40,6 +42,9 @@ class Command(BaseCommand):
         self.stdout.write("  pm          - project manager, sees every engagement\n")
         self.stdout.write("  customer    - contact of the demo smart-grid customer\n")
         self.stdout.write("  customer2   - contact of the demo LLM customer\n\n")
+        if simhost:
+            self.stdout.write(f"Simulated Ascend host 'sim-910b (demo)' (8 x 910B3) on 127.0.0.1:{simhost.port},\n"
+                              "registered for the smart-grid customer: run jobs on it from any stage's Jobs page.\n\n")
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
@@ -54,3 +59,17 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     os.killpg(child.pid, signal.SIGKILL)
+            if simhost:
+                simhost.stop()
+
+    def _start_simhost(self):
+        """The simulated Ascend host (sshd on loopback), registered for the demo customer."""
+        from workers.simhost import SSHD, SimulatedHost, register_demo_host
+
+        if not os.path.exists(SSHD):
+            self.stdout.write("No sshd here (apt-get install openssh-server): starting without the simulated host.")
+            return None
+        simhost = SimulatedHost(settings.VAR_DIR / "simhost")
+        info = simhost.start()
+        register_demo_host(info, simhost.host_public_key())
+        return simhost
