@@ -17,6 +17,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 run: venv
+	@[ -x /usr/sbin/sshd ] || { if [ "$$(id -u)" = 0 ]; then echo "Installing openssh-server for the simulated Ascend host..."; \
+		apt-get install -y -qq openssh-server >/dev/null || true; \
+		else echo "No sshd here: the simulated Ascend host stays off. Install it with: sudo apt-get install openssh-server"; fi; }
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(PY) manage.py rundev

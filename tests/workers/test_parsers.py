@@ -300,3 +300,19 @@ def test_official_csv_short_rows_empty_files_and_cuda_op_list():
     assert parse_official_csv("api_precision_advice.csv", "File,Start Line,End Line,OP,Tips\n") == []
     assert parse_official_csv("cuda_op_list.csv", "") == []
     assert parse_official_csv("cuda_op_list.csv", "File,Api\nops/kernel.cu,my_kernel\n")[0]["api"] == "my_kernel"
+
+
+# --- Windows line endings and garbage around the tables -------------------------------------
+
+def test_every_parser_reads_windows_line_endings_and_ignores_garbage():
+    garbage = "\x1b[0m random text | with | pipes\n+++ not a border\n"
+    npu = npu_smi.parse_npu_smi_info(garbage + sample("npu-smi_info_910B3_8cards_idle.txt").replace("\n", "\r\n"))
+    assert len(npu.npus) == 8 and npu.npus[7].hbm_used_mb == 3411 and npu.npus[0].name == "910B3"
+    bench = mindie_benchmark.parse_mindie_benchmark(
+        garbage + sample("mindie_benchmark_output_qwq32b_and_config.txt").replace("\n", "\r\n"))
+    assert bench.performance["DecodeTime"]["average"] == 29.1162 and bench.common["Concurrency"] == 10
+    log = training_log.parse_training_log(
+        garbage + sample("train_log_mindspeed_llm_megatron_and_fsdp2.txt").split("# ===")[1].replace("\n", "\r\n"))
+    assert log.losses == [1.304194, 1.232217, 1.134654]
+    driver = versions.parse_version_info("Version=24.1.rc1\r\nInnerversion=V100R001C15SPC006B220\r\n")
+    assert driver["Version"] == "24.1.rc1"
