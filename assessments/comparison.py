@@ -1,0 +1,189 @@
+"""The acceptance comparisons, as pure functions of numbers.
+
+Loss curves (DOMAIN.md "Acceptance"; FlagPerf / MindSpeed-LLM practice): the NPU curve is
+compared with the GPU reference on the steps both logged, after the warm-up (steps up to
+``skip`` are left out, so ``skip=20`` compares from step 21 on):
+
+    relative error at step s  = |npu(s) - ref(s)| / |ref(s)|
+    mean relative error (MRE) = mean over the compared steps
+    verdict                   = PASS when MRE < threshold, else FAIL
+
+NaN or inf in a compared step is a FAIL with its step; a zero reference value, or fewer than
+``min_points`` common steps, means the curves cannot be compared. Never a silent number.
+"""
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+PASS, FAIL, CANNOT = "pass", "fail", "cannot_compare"
+LOSS_FORMULA = "MRE = mean(|npu(s) - ref(s)| / |ref(s)|) over common steps s > skip"
+SCORE_FORMULAS = {
+    "relative": "difference = (migrated - baseline) / |baseline|",
+    "absolute": "difference = migrated - baseline (points)",
+}
+
+
+@dataclass
+class LossComparison:
+    verdict: str
+    reason: str = ""
+    skip: int = 20
+    threshold: float = 0.02
+    formula: str = LOSS_FORMULA
+    compared_points: int = 0
+    first_step: int | None = None
+    last_step: int | None = None
+    ref_points: int = 0
+    npu_points: int = 0
+    ref_interval: int | None = None
+    npu_interval: int | None = None
+    interval_note: str = ""
+    mean_relative_error: float | None = None
+    max_relative_error: float | None = None
+    max_relative_error_step: int | None = None
+    mean_absolute_error: float | None = None
+    windows: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _interval(steps: np.ndarray) -> int | None:
+    if steps.size < 2:
+        return None
+    return int(np.median(np.diff(steps)))
+
+
+def _series(steps, losses) -> tuple[np.ndarray, np.ndarray]:
+    steps = np.asarray(steps, dtype=np.int64)
+    losses = np.asarray(losses, dtype=np.float64)
+    if steps.shape != losses.shape:
+        raise ValueError("steps and losses differ in length")
+    order = np.argsort(steps, kind="stable")
+    steps, losses = steps[order], losses[order]
+    last = np.r_[steps[1:] != steps[:-1], True]  # a step logged twice keeps its last value
+    return steps[last], losses[last]
+
+
+def compare_loss(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int = 20, threshold: float = 0.02,
+                 min_points: int = 10, windows: int = 10) -> LossComparison:
+    ref_s, ref_l = _series(ref_steps, ref_losses)
+    npu_s, npu_l = _series(npu_steps, npu_losses)
+    result = LossComparison(verdict=CANNOT, skip=skip, threshold=float(threshold), ref_points=int(ref_s.size),
+                            npu_points=int(npu_s.size), ref_interval=_interval(ref_s), npu_interval=_interval(npu_s))
+    if result.ref_interval and result.npu_interval and result.ref_interval != result.npu_interval:
+        result.interval_note = (f"The curves were logged at different intervals (reference every {result.ref_interval} "
+                                f"steps, NPU every {result.npu_interval}); compared on the steps both logged.")
+    common, ref_at, npu_at = np.intersect1d(ref_s, npu_s, assume_unique=True, return_indices=True)
+    keep = common > skip
+    common, ref_v, npu_v = common[keep], ref_l[ref_at[keep]], npu_l[npu_at[keep]]
+    result.compared_points = int(common.size)
+    if common.size:
+        result.first_step, result.last_step = int(common[0]), int(common[-1])
+    if common.size < min_points:
+        result.reason = (f"Only {common.size} common steps after step {skip}; at least {min_points} are needed "
+                         "to compare.")
+        return result
+    bad = ~np.isfinite(ref_v) | ~np.isfinite(npu_v)
+    if bad.any():
+        step = int(common[np.argmax(bad)])
+        which = "reference" if not np.isfinite(ref_v[np.argmax(bad)]) else "NPU"
+        result.verdict = FAIL
+        result.reason = f"The {which} loss is NaN or infinite at step {step} ({int(bad.sum())} steps in all)."
+        return result
+    zero = ref_v == 0
+    if zero.any():
+        result.reason = (f"The reference loss is 0 at step {int(common[np.argmax(zero)])}: "
+                         "the relative error is undefined there.")
+        return result
+    absolute = np.abs(npu_v - ref_v)
+    relative = absolute / np.abs(ref_v)
+    worst = int(np.argmax(relative))
+    result.mean_relative_error = float(relative.mean())
+    result.max_relative_error = float(relative[worst])
+    result.max_relative_error_step = int(common[worst])
+    result.mean_absolute_error = float(absolute.mean())
+    for chunk in np.array_split(np.arange(common.size), min(windows, common.size)):
+        result.windows.append({"from_step": int(common[chunk[0]]), "to_step": int(common[chunk[-1]]),
+                               "points": int(chunk.size), "mean_relative_error": float(relative[chunk].mean())})
+    result.verdict = PASS if result.mean_relative_error < threshold else FAIL
+    if result.verdict == FAIL:
+        result.reason = (f"The mean relative error {result.mean_relative_error:.3%} is not below "
+                         f"the threshold {threshold:.2%}.")
+    return result
+
+
+@dataclass
+class ScoreComparison:
+    verdict: str
+    baseline: float
+    migrated: float
+    mode: str
+    threshold: float
+    difference: float | None = None
+    formula: str = ""
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def compare_score(baseline: float, migrated: float, *, threshold: float = 0.02, mode: str = "relative") -> ScoreComparison:
+    """PASS when the migrated score is within ``threshold`` of the pre-migration baseline
+    (relative by default; ``mode="absolute"`` compares in points)."""
+    if mode not in SCORE_FORMULAS:
+        raise ValueError(f"unknown mode {mode!r}")
+    result = ScoreComparison(verdict=CANNOT, baseline=float(baseline), migrated=float(migrated), mode=mode,
+                             threshold=float(threshold), formula=SCORE_FORMULAS[mode])
+    if not (np.isfinite(result.baseline) and np.isfinite(result.migrated)):
+        result.verdict, result.reason = FAIL, "A score is NaN or infinite."
+        return result
+    if mode == "relative":
+        if result.baseline == 0:
+            result.reason = "The baseline score is 0: a relative difference is undefined; compare in points."
+            return result
+        result.difference = (result.migrated - result.baseline) / abs(result.baseline)
+    else:
+        result.difference = result.migrated - result.baseline
+    result.verdict = PASS if abs(result.difference) < result.threshold else FAIL
+    return result
+
+
+@dataclass
+class PerformanceComparison:
+    verdict: str
+    metric: str
+    direction: str
+    baseline: Decimal
+    measured: Decimal | None
+    ratio: Decimal | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+
+
+def compare_performance(metric: str, direction: str, baseline, measured) -> PerformanceComparison:
+    """A contract baseline against the measured value: higher- or lower-is-better.
+    ``ratio`` is measured / baseline."""
+    baseline = Decimal(str(baseline))
+    result = PerformanceComparison(verdict=CANNOT, metric=metric, direction=direction, baseline=baseline, measured=None)
+    if measured is None:
+        result.reason = "No measurement of this metric yet."
+        return result
+    measured = Decimal(str(measured))
+    result.measured = measured
+    if not measured.is_finite():
+        result.verdict, result.reason = FAIL, "The measurement is not a number."
+        return result
+    if baseline != 0:
+        result.ratio = (measured / baseline).quantize(Decimal("0.0001"))
+    if direction == "higher":
+        result.verdict = PASS if measured >= baseline else FAIL
+    elif direction == "lower":
+        result.verdict = PASS if measured <= baseline else FAIL
+    else:
+        raise ValueError(f"unknown direction {direction!r}")
+    return result
