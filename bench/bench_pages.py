@@ -237,6 +237,19 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+LITERALS = re.compile(r"'[^']*'|\b\d+(\.\d+)?\b")
+
+
+def repeated_queries(captured: list[dict], limit: int = 3) -> list[tuple[int, str]]:
+    """The SQL shapes (literals blanked) run more than once in a request, most frequent first."""
+    shapes = {}
+    for query in captured:
+        shape = LITERALS.sub("?", query["sql"])
+        shapes[shape] = shapes.get(shape, 0) + 1
+    repeated = sorted(((n, shape) for shape, n in shapes.items() if n > 1), reverse=True)
+    return repeated[:limit]
+
+
 def measure(client, url: str) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -263,6 +276,7 @@ def measure(client, url: str) -> dict:
         "median": statistics.median(times),
         "p95": p95(times),
         "sql_median": statistics.median(sql_ms),
+        "repeated": repeated_queries(ctx.captured_queries),
     }
 
 
@@ -373,6 +387,15 @@ def main() -> int:
             growing = by_rows[max(by_rows)] > by_rows[min(by_rows)]
             pairs = ", ".join(f"{rows} rows -> {q} queries" for rows, q in sorted(by_rows.items()))
             print(f"- {page}: {pairs}: {'GROWS' if growing else 'constant'}.")
+
+    flagged = [(page, url, r) for page, url, r in results if r["status"] == 200 and r["repeated"]]
+    if flagged:
+        print()
+        print("Queries repeated within one request (N+1 suspects):")
+        for page, url, r in flagged:
+            for n, shape in r["repeated"]:
+                shape = re.sub(r"^SELECT .*? FROM ", "SELECT ... FROM ", shape, count=1)
+                print(f"- {page} `{url}`: {n} x {shape[:300]}")
     return 0
 
 
