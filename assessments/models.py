@@ -98,6 +98,7 @@ class LossCurve(models.Model):
     steps_blob = models.BinaryField()
     losses_blob = models.BinaryField()
     raw_sha256 = models.CharField(max_length=64, blank=True)
+    raw_log = models.FileField(upload_to="curves/%Y/%m/", blank=True)
     throughput = models.JSONField(default=dict, blank=True)
     checkpoints = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
@@ -158,3 +159,38 @@ class EvaluationRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ScoreBaseline(models.Model):
+    """The pre-migration evaluation score on a data set, that the migrated model must match."""
+
+    class Mode(models.TextChoices):
+        RELATIVE = "relative", _("Relative difference")
+        ABSOLUTE = "absolute", _("Absolute points")
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="score_baselines")
+    dataset = models.CharField(_("data set"), max_length=200)
+    score = models.FloatField(_("pre-migration score"))
+    mode = models.CharField(_("compare as"), max_length=10, choices=Mode.choices, default=Mode.RELATIVE)
+
+    class Meta:
+        ordering = ["dataset"]
+        constraints = [models.UniqueConstraint(fields=["engagement", "dataset"], name="one_score_baseline_per_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset}: {self.score}"
+
+
+class CurvePair(models.Model):
+    """A reference (GPU) curve and the NPU curve it is compared with, for acceptance."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="curve_pairs")
+    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reference = models.ForeignKey(LossCurve, on_delete=models.PROTECT, related_name="+")
+    npu = models.ForeignKey(LossCurve, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["reference", "npu"], name="unique_curve_pair")]

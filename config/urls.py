@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/", include("engagements.api.urls")),
     path("", include("workers.urls")),
     path("", include("assessments.urls")),
+    path("", include("reports.urls")),
     path("", include("engagements.urls")),
 ]

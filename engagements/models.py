@@ -208,6 +208,12 @@ class Engagement(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("As a fraction: 0.02 means 2%."),
     )
+    loss_warmup_steps = models.PositiveIntegerField(
+        _("warm-up steps left out of the loss comparison"),
+        default=20,
+        help_text=_("Public practice compares loss curves from step 21 on."),
+    )
+    acceptance_signed_at = models.DateTimeField(_("acceptance signed off"), null=True, blank=True, editable=False)
     internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Never shown to the customer."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

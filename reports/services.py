@@ -1,0 +1,227 @@
+"""Workflows of the acceptance test report: render a version, issue it, sign it off or reject
+it, and verify a PDF. ``check_*`` functions check the actor and the input, then write.
+"""
+
+import hashlib
+import io
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from engagements.models import Engagement, User
+
+from .models import ReportVersion, SignOffEvent
+
+STATEMENT = {
+    "en": "I accept this acceptance test report as meeting the agreed acceptance criteria.",
+    "zh-hans": "本人确认本验收测试报告满足双方约定的验收标准，予以验收通过。",
+}
+
+
+def versions_visible_to(user):
+    """Report versions the user may see: staff see all of their engagements'; a customer
+    contact sees only what was issued to their organisation."""
+    versions = ReportVersion.objects.filter(engagement__in=Engagement.objects.visible_to(user))
+    if not user.is_provider_staff:
+        versions = versions.filter(status__in=[ReportVersion.Status.ISSUED, ReportVersion.Status.SIGNED,
+                                               ReportVersion.Status.REJECTED])
+    return versions.select_related("engagement__customer")
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def check_request_render(user, engagement: Engagement, language: str) -> ReportVersion:
+    if not engagement.is_editable_by(user):
+        raise PermissionDenied(_("Only the engagement's PM or consultants can render its report."))
+    if language not in ReportVersion.Language.values:
+        raise ValidationError({"language": _("Choose Chinese or English.")})
+    with transaction.atomic():
+        Engagement.objects.select_for_update().get(pk=engagement.pk)  # numbers stay unique and gapless
+        number = (engagement.report_versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ReportVersion.objects.create(engagement=engagement, number=number, language=language,
+                                               requested_by=user)
+        transaction.on_commit(lambda: _enqueue_render(version.pk))
+    return version
+
+
+def _enqueue_render(version_id: int) -> None:
+    from .tasks import render_report
+
+    render_report.delay(version_id)
+
+
+def render_version(version_id: int) -> ReportVersion:
+    """Render a version once: its data, HTML and PDF. A version that left 'rendering' is
+    never rendered again (a new render is a new version)."""
+    from .rendering import build_report_data, render_html, render_pdf
+
+    with transaction.atomic():
+        version = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version_id)
+        if version.status != ReportVersion.Status.RENDERING:
+            return version
+        try:
+            data = build_report_data(version.engagement, number=version.number, language=version.language)
+            pdf = render_pdf(render_html(data))
+        except Exception as exc:  # noqa: BLE001 - recorded on the version for the user to see
+            version.status, version.failure = ReportVersion.Status.FAILED, f"{type(exc).__name__}: {exc}"
+            version.save(update_fields=["status", "failure"])
+            return version
+        version.data, version.pdf, version.sha256 = data, pdf, hashlib.sha256(pdf).hexdigest()
+        version.status, version.rendered_at = ReportVersion.Status.DRAFT, timezone.now()
+        version.save(update_fields=["data", "pdf", "sha256", "status", "rendered_at"])
+    return version
+
+
+# --- issuing and sign-off ----------------------------------------------------------------------
+
+def _append_event(version: ReportVersion, **fields) -> SignOffEvent:
+    """Append to the hash chain; the chain is serialised with a transaction-level lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(727001)")
+    last = SignOffEvent.objects.order_by("-pk").first()
+    event = SignOffEvent(version=version, version_sha256=version.sha256, previous_hash=last.hash if last else "",
+                         at=timezone.now(), **fields)
+    event.hash = event.compute_hash()
+    event.save()
+    return event
+
+
+def check_issue(user, version: ReportVersion, request_meta: dict | None = None) -> ReportVersion:
+    if not user.is_pm:
+        raise PermissionDenied(_("Only a project manager can issue a report for sign-off."))
+    with transaction.atomic():
+        version = ReportVersion.objects.select_for_update().select_related("engagement__customer").get(pk=version.pk)
+        if version.status != ReportVersion.Status.DRAFT:
+            raise ValidationError(_("Only a rendered draft can be issued; this version is %(status)s.")
+                                  % {"status": version.get_status_display()})
+        version.status, version.issued_by, version.issued_at = ReportVersion.Status.ISSUED, user, timezone.now()
+        version.save(update_fields=["status", "issued_by", "issued_at"])
+        _append_event(version, action=SignOffEvent.Action.ISSUED, user=user, **_client(request_meta))
+        transaction.on_commit(lambda: _notify_contacts(version))
+    return version
+
+
+def _notify_contacts(version: ReportVersion) -> None:
+    contacts = User.objects.filter(role=User.Role.CUSTOMER, customer=version.engagement.customer_id, is_active=True)
+    for contact in contacts.exclude(email=""):
+        with translation.override(contact.language or settings.LANGUAGE_CODE):
+            send_mail(
+                _("Acceptance report %(code)s v%(number)s is ready for your sign-off")
+                % {"code": version.engagement.code, "number": version.number},
+                _("Please review the acceptance test report of %(title)s in the portal and sign it off or reject it.")
+                % {"title": version.engagement.title},
+                settings.DEFAULT_FROM_EMAIL, [contact.email],
+            )
+
+
+def _client(meta: dict | None) -> dict:
+    meta = meta or {}
+    return {"ip": meta.get("REMOTE_ADDR") or None, "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:500]}
+
+
+def _check_decision(user, version: ReportVersion, password: str) -> ReportVersion:
+    if user.role != User.Role.CUSTOMER or user.customer_id != version.engagement.customer_id:
+        raise PermissionDenied(_("Only a contact of the engagement's customer can sign off its report."))
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": _("The password is not correct.")})
+    locked = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+    if locked.status != ReportVersion.Status.ISSUED:
+        raise ValidationError(_("This version is %(status)s: it cannot be signed off or rejected.")
+                              % {"status": locked.get_status_display()})
+    return locked
+
+
+@transaction.atomic
+def check_sign_off(user, version: ReportVersion, *, password: str, name: str, title: str, confirm: bool,
+                   request_meta: dict | None = None) -> SignOffEvent:
+    version = _check_decision(user, version, password)
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = _("State your name.")
+    if not (title or "").strip():
+        errors["title"] = _("State your title.")
+    if not confirm:
+        errors["confirm"] = _("Confirm that you accept the report as meeting the agreed criteria.")
+    if errors:
+        raise ValidationError(errors)
+    statement = STATEMENT[version.language]
+    event = SignOffEvent(version=version, action=SignOffEvent.Action.SIGNED, user=user, signer_name=name.strip()[:100],
+                         signer_title=title.strip()[:100], statement=statement, at=timezone.now(),
+                         version_sha256=version.sha256, **_client(request_meta))
+    signed = _signed_pdf(version, event)
+    event = _append_event(version, action=SignOffEvent.Action.SIGNED, user=user, signer_name=event.signer_name,
+                          signer_title=event.signer_title, statement=statement, signed_pdf=signed,
+                          signed_sha256=hashlib.sha256(signed).hexdigest(), **_client(request_meta))
+    version.status = ReportVersion.Status.SIGNED
+    version.save(update_fields=["status"])
+    Engagement.objects.filter(pk=version.engagement_id).update(acceptance_signed_at=event.at)
+    return event
+
+
+@transaction.atomic
+def check_reject(user, version: ReportVersion, *, password: str, comment: str,
+                 request_meta: dict | None = None) -> SignOffEvent:
+    version = _check_decision(user, version, password)
+    if not (comment or "").strip():
+        raise ValidationError({"comment": _("Say why the report is rejected.")})
+    event = _append_event(version, action=SignOffEvent.Action.REJECTED, user=user, comment=comment.strip(),
+                          signer_name=user.get_full_name(), **_client(request_meta))
+    version.status = ReportVersion.Status.REJECTED
+    version.save(update_fields=["status"])
+    return event
+
+
+def _signed_pdf(version: ReportVersion, event: SignOffEvent) -> bytes:
+    """The issued PDF, byte for byte its pages, with a sign-off page appended."""
+    from pypdf import PdfReader, PdfWriter
+
+    from .rendering import render_html, render_pdf
+
+    page = render_pdf(render_html(version.data, signoff={
+        "action": event.action, "name": event.signer_name, "title": event.signer_title,
+        "at": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S %Z"), "statement": event.statement,
+        "version_sha256": version.sha256, "user": event.user.username,
+    }, template="signoff.html"))
+    writer = PdfWriter()
+    for source in (bytes(version.pdf), page):
+        writer.append(PdfReader(io.BytesIO(source)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- verification ------------------------------------------------------------------------------
+
+def verify_pdf(raw: bytes) -> dict:
+    """Whether a PDF is a version the portal issued (or its signed copy), and who signed it."""
+    digest = hashlib.sha256(raw).hexdigest()
+    event = SignOffEvent.objects.filter(signed_sha256=digest).select_related("version__engagement", "user").first()
+    version = event.version if event else ReportVersion.objects.filter(sha256=digest).select_related("engagement").first()
+    if version is None:
+        return {"sha256": digest, "known": False}
+    signature = event or version.events.filter(action=SignOffEvent.Action.SIGNED).first()
+    return {
+        "sha256": digest, "known": True, "kind": "signed copy" if event else "original",
+        "engagement": version.engagement.code, "version": version.number, "status": version.status,
+        "issued": version.issued_at is not None,
+        "signed_by": signature.signer_name if signature else None,
+        "signer_title": signature.signer_title if signature else None,
+        "signed_at": signature.at.isoformat() if signature else None,
+        "chain_intact": chain_is_intact(),
+    }
+
+
+def chain_is_intact() -> bool:
+    previous = ""
+    for event in SignOffEvent.objects.order_by("pk").select_related("version"):
+        if event.previous_hash != previous or event.compute_hash() != event.hash:
+            return False
+        previous = event.hash
+    return True
+

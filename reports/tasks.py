@@ -1,0 +1,10 @@
+"""Celery tasks of reports: thin, take primary keys, call one service function."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def render_report(version_id: int) -> None:
+    services.render_version(version_id)

@@ -1,0 +1,159 @@
+"""Acceptance reports in the browser: render, issue, preview, download, sign off or reject,
+and verify a PDF. Views parse input and call ``reports.services``."""
+
+from csp.decorators import csp_replace
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from engagements.forms import apply_errors
+from engagements.models import Engagement
+
+from . import services
+from .models import ReportVersion, SignOffEvent
+from .rendering import render_html
+
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+
+
+class RenderForm(forms.Form):
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=ReportVersion.Language.choices)
+
+
+class SignOffForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Your name"), max_length=100)
+    title = forms.CharField(label=gettext_lazy("Your title"), max_length=100)
+    confirm = forms.BooleanField(label=gettext_lazy("I accept the report as meeting the agreed criteria"))
+    password = forms.CharField(label=gettext_lazy("Your password, again"), widget=forms.PasswordInput)
+
+
+class RejectForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("Why is the report rejected?"), widget=forms.Textarea(attrs={"rows": 3}))
+    password = forms.CharField(label=gettext_lazy("Your password, again"), widget=forms.PasswordInput)
+
+
+class VerifyForm(forms.Form):
+    pdf = forms.FileField(label=gettext_lazy("PDF file"))
+
+
+def _version(request, uuid) -> ReportVersion:
+    return get_object_or_404(services.versions_visible_to(request.user), uuid=uuid)
+
+
+@login_required
+def engagement_reports(request, uuid):
+    engagement = get_object_or_404(Engagement.objects.visible_to(request.user).select_related("customer"), uuid=uuid)
+    form = RenderForm(request.POST or None, initial={"language": request.user.language or "zh-hans"})
+    if request.method == "POST" and form.is_valid():
+        services.check_request_render(request.user, engagement, form.cleaned_data["language"])
+        messages.success(request, _("A new version is being rendered; this page shows it when it is ready."))
+        return redirect("engagement_reports", uuid=engagement.uuid)
+    versions = services.versions_visible_to(request.user).filter(engagement=engagement)
+    return render(request, "reports/engagement_reports.html", {
+        "engagement": engagement, "versions": versions, "form": form,
+        "can_render": engagement.is_editable_by(request.user),
+        "rendering": versions.filter(status=ReportVersion.Status.RENDERING).exists(),
+    })
+
+
+@login_required
+def version_detail(request, uuid):
+    version = _version(request, uuid)
+    return render(request, "reports/version_detail.html", {
+        "version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
+        "sign_form": SignOffForm(), "reject_form": RejectForm(),
+        "can_decide": version.status == ReportVersion.Status.ISSUED and request.user.is_customer_contact
+        and request.user.customer_id == version.engagement.customer_id,
+        "statement": services.STATEMENT[version.language], "signed": version.events.filter(action="signed").first(),
+    })
+
+
+@login_required
+@xframe_options_sameorigin
+@csp_replace({"style-src": ["'unsafe-inline'"], "frame-ancestors": ["'self'"], "img-src": ["data:"]})
+def version_preview(request, uuid):
+    version = _version(request, uuid)
+    if not version.data:
+        raise Http404
+    return HttpResponse(render_html(version.data))
+
+
+@login_required
+def version_pdf(request, uuid):
+    version = _version(request, uuid)
+    if not version.pdf:
+        raise Http404
+    return _pdf_response(bytes(version.pdf), version.filename)
+
+
+@login_required
+def signed_pdf(request, uuid):
+    version = _version(request, uuid)
+    event = get_object_or_404(SignOffEvent, version=version, action=SignOffEvent.Action.SIGNED)
+    return _pdf_response(bytes(event.signed_pdf), version.filename.replace(".pdf", "-signed.pdf"))
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def version_issue(request, uuid):
+    version = _version(request, uuid)
+    try:
+        services.check_issue(request.user, version, request.META)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Issued for sign-off; the customer's contacts were notified."))
+    return redirect("version_detail", uuid=version.uuid)
+
+
+@login_required
+@require_POST
+def version_decide(request, uuid, decision):
+    version = _version(request, uuid)
+    form = (SignOffForm if decision == "sign" else RejectForm)(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if decision == "sign":
+                services.check_sign_off(request.user, version, password=data["password"], name=data["name"],
+                                        title=data["title"], confirm=data["confirm"], request_meta=request.META)
+            else:
+                services.check_reject(request.user, version, password=data["password"], comment=data["comment"],
+                                      request_meta=request.META)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Signed off. Thank you.") if decision == "sign" else _("Rejected; the team is notified."))
+            return redirect("version_detail", uuid=version.uuid)
+    context = {"version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
+               "sign_form": form if decision == "sign" else SignOffForm(),
+               "reject_form": form if decision == "reject" else RejectForm(), "can_decide": True,
+               "statement": services.STATEMENT[version.language], "signed": None}
+    return render(request, "reports/version_detail.html", context, status=400)
+
+
+@login_required
+def verify(request):
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["pdf"]
+        if upload.size > VERIFY_MAX_BYTES:
+            form.add_error("pdf", _("The file is larger than 50 MB."))
+        else:
+            result = services.verify_pdf(upload.read())
+    return render(request, "reports/verify.html", {"form": form, "result": result},
+                  status=400 if form.is_bound and form.errors else 200)
