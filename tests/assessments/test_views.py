@@ -66,3 +66,50 @@ def test_a_long_curve_is_stored_compactly_and_drawn_downsampled(client, consulta
     assert "run A" in page and "200000" in page
     points = page.split('points="')[1].split('"')[0].split()
     assert len(points) <= 1600
+
+
+def test_upload_a_reference_log_pair_it_and_see_the_verdict(client, consultant, engagement):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    line = " iteration {s:>8}/     100 | elapsed time per iteration (ms): 100.0 | lm loss: {v:.6E} |"
+    ref = "\n".join(line.format(s=s, v=3.0 / s + 1) for s in range(1, 101)).encode()
+    npu = "\n".join(line.format(s=s, v=(3.0 / s + 1) * 1.005) for s in range(1, 101)).encode()
+    client.force_login(consultant)
+    url = reverse("curve_upload", args=[engagement.uuid])
+    for name, raw, platform in (("gpu.log", ref, "gpu"), ("npu.log", npu, "npu")):
+        response = client.post(url, {"log": SimpleUploadedFile(name, raw), "platform": platform, "label": name})
+        assert response.status_code == 302
+    gpu_curve = LossCurve.objects.get(platform="gpu")
+    assert gpu_curve.points == 100 and gpu_curve.raw_sha256 == LossCurve.sha256(ref)
+    assert bytes(gpu_curve.raw_log.read()) == ref
+    npu_curve = LossCurve.objects.get(platform="npu")
+    assert client.post(reverse("curve_pair", args=[engagement.uuid]),
+                       {"reference": gpu_curve.pk, "npu": npu_curve.pk}).status_code == 302
+    page = client.get(reverse("engagement_assessments", args=[engagement.uuid])).content.decode()
+    assert 'data-testid="loss-verdict">pass<' in page and "0.00500" in page
+
+
+def test_a_log_without_losses_is_refused_and_the_form_keeps_the_label(client, consultant, engagement):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(consultant)
+    response = client.post(reverse("curve_upload", args=[engagement.uuid]),
+                           {"log": SimpleUploadedFile("x.log", b"no numbers"), "platform": "gpu", "label": "my A100 run"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "No loss values were found" in page and 'value="my A100 run"' in page
+    assert not LossCurve.objects.exists()
+
+
+def test_pairing_two_npu_curves_is_refused(client, consultant, engagement):
+    import numpy as np
+
+    curves = []
+    for label in ("a", "b"):
+        curve = LossCurve(engagement=engagement, platform="npu", source="upload", log_format="x", label=label)
+        curve.set_series(np.arange(1, 40), np.ones(39))
+        curve.save()
+        curves.append(curve)
+    client.force_login(consultant)
+    response = client.post(reverse("curve_pair", args=[engagement.uuid]), {"reference": curves[0].pk, "npu": curves[1].pk})
+    assert response.status_code == 400
