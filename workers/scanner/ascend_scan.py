@@ -283,7 +283,7 @@ def match_rule(dotted):
 
 
 def dotted_name(node):
-    """``a.b.c`` for a chain of attributes on a name, else None (3.8 has no ast.unparse)."""
+    """``a.b.c`` for a chain of attributes on a name, else None (Python 3.8 has no unparse helper)."""
     parts = []
     while type(node) is ast.Attribute:
         parts.append(node.attr)
@@ -509,10 +509,13 @@ def scan_python(data, rel):
     """The findings of one Python file's bytes; never raises."""
     try:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:  # no usable coding cookie and the first lines are not UTF-8
+        encoding = "utf-8"
+    try:
         text = data.decode(encoding)
-    except SyntaxError as error:  # a bad coding cookie
-        return [_unparsable(rel, error, error.lineno or 0)]
-    except (UnicodeDecodeError, LookupError) as error:
+    except UnicodeDecodeError as error:
+        return [_unparsable(rel, error, data.count(b"\n", 0, error.start) + 1)]
+    except LookupError as error:
         return [_unparsable(rel, error)]
     return scan_source(text, rel)
 
