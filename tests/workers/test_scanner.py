@@ -356,6 +356,23 @@ def test_the_human_table(tree):
     assert any(line.startswith("Estimated effort: ") for line in lines)
 
 
+def test_every_rule_is_reached_through_the_quick_path():
+    """Files without a trigger word are only compiled; every rule must contain one."""
+    for name, rule in scanner.RULES.items():
+        head, _, rest = name.partition(".")
+        source = "import {0}\nx = {1}\n".format(head, name)
+        assert ("<source>", 2, rule["category"], rule["fix"], name) in found(scanner.scan_source(source)), name
+    for literal in ("cuda", "cuda:3", "nccl", "NCCL_IB_DISABLE", "CUDA_VISIBLE_DEVICES", "torch.cuda.FloatTensor"):
+        assert [f["api"] for f in scanner.scan_source("x = {0!r}\n".format(literal))] == [literal]
+    assert [f["api"] for f in scanner.scan_source("y = m.cuda()\nz = x.to(memory_format=f)\n")] == [".cuda()", "f"]
+
+
+def test_syntax_errors_without_trigger_words_are_still_reported():
+    for source in ("def f(:\n", "return 1\n", "x = 1\n  y = 2\n", "print 'python 2'\n"):
+        assert [f["category"] for f in scanner.scan_source(source)] == ["unparsable"], source
+    assert scanner.scan_source("import os\nprint(os.sep)\n") == []
+
+
 # --- the real sample ----------------------------------------------------------------------------
 
 @pytest.mark.skipif(not SAMPLE_INPUT.is_dir(), reason="shared samples not present")
