@@ -206,13 +206,15 @@ def worker_process(django_db_setup, django_db_blocker, redis_server):
 
 
 @pytest.fixture
-def worker(worker_process, settings, redis_server, transactional_db):
+def worker(worker_process, settings, redis_server, transactional_db, monkeypatch):
     """The worker, with this test process sending to the same broker and media folder."""
     from config.celery import app
 
     settings.MEDIA_ROOT = worker_process.media
     settings.JOB_LEASE_SECONDS = 6
-    app.conf.broker_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{redis_server.port}/0")
+    app._pool = app.amqp._producer_pool = None  # connections made before this go to the old broker
     if worker_process.proc.poll() is not None:
         worker_process.start()
     return worker_process
