@@ -17,9 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from engagements.models import User
+from engagements.models import PerformanceBaseline, User
 from workers.simhost import SimulatedHost
 from workers.ssh import HostKey, Target, fingerprint
 
@@ -241,3 +242,35 @@ def sim_host(simhost, pm, customer_a):
     }, simhost.private_key)
     presented = jobs.fetch_key_for_confirmation(host)
     return jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+
+
+# --- acceptance data ---------------------------------------------------------------------
+
+
+def make_curve(engagement, platform, losses, label, user):
+    from assessments.models import LossCurve
+
+    curve = LossCurve(engagement=engagement, platform=platform, source="upload", log_format="megatron",
+                      loss_key="lm loss", label=label, raw_sha256="ab" * 32, created_by=user,
+                      checkpoints=["./ckpt/iter_0000100.pt"] if platform == "npu" else [])
+    curve.set_series(np.arange(1, len(losses) + 1), losses)
+    curve.save()
+    return curve
+
+
+@pytest.fixture
+def acceptance_ready(engagement, consultant):
+    """An engagement with a paired reference/NPU curve 1% apart, a score baseline and a
+    performance baseline."""
+    from assessments.services import check_pair_curves, check_set_score_baseline
+
+    steps = np.arange(1, 301)
+    ref = 3.0 * np.exp(-steps / 90) + 1.2
+    gpu = make_curve(engagement, "gpu", ref, "A100 fp32", consultant)
+    npu = make_curve(engagement, "npu", ref * 1.01, "910B bf16", consultant)
+    npu.source = "job"
+    npu.save()
+    check_pair_curves(consultant, engagement, gpu, npu)
+    check_set_score_baseline(consultant, engagement, "ceval", 70.58)
+    PerformanceBaseline.objects.create(engagement=engagement, metric="tokens_per_s", direction="higher", value=100)
+    return engagement
