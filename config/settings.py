@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_secret, env_str
+from .env import env_bool, env_fernet_keys, env_int, env_list, env_secret, env_step, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -154,7 +154,7 @@ STORAGES = {
 }
 
 # Uploads: Django bounds memory, not file size; validators enforce these limits.
-DELIVERABLE_MAX_BYTES = env_int("DELIVERABLE_MAX_BYTES", 50 * 1024 * 1024)
+DELIVERABLE_MAX_BYTES = env_int("DELIVERABLE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 DELIVERABLE_EXTENSIONS = env_list(
     "DELIVERABLE_EXTENSIONS",
     ["pdf", "docx", "xlsx", "pptx", "md", "txt", "csv", "json", "yaml", "yml", "py", "sh", "log", "zip", "gz",
@@ -162,8 +162,9 @@ DELIVERABLE_EXTENSIONS = env_list(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Work logs are kept in person-days; this is the step consultants log in.
-WORKLOG_STEP_DAYS = env_str("WORKLOG_STEP_DAYS", "0.5")
+# Work logs are kept in person-days; this is the step consultants log in. It must fit
+# WorkLog.person_days (2 decimal places) and add up to exactly one day.
+WORKLOG_STEP_DAYS = env_step("WORKLOG_STEP_DAYS", "0.5", places=2)
 
 # Celery: JSON only, one message at a time, long visibility timeout (see ENGINEERING.md).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -209,7 +210,7 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
 JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 300)
 
 # Host secrets are encrypted with these Fernet keys, newest first (rotate_secrets re-encrypts).
-FERNET_KEYS = env_list("FERNET_KEYS", [])
+FERNET_KEYS = env_fernet_keys("FERNET_KEYS")
 if not FERNET_KEYS and DEBUG:
     import base64 as _b64
     import hashlib as _hashlib

@@ -4,6 +4,8 @@ Services call ``record`` in the same transaction as the change, with a ``diff`` 
 ``snapshot``s taken before and after, so the trail cannot disagree with the data.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils import timezone
 
@@ -15,9 +17,21 @@ DELETE = AuditEvent.Action.DELETE
 TRANSITION = AuditEvent.Action.TRANSITION
 
 
+def _plain_decimal(value: Decimal) -> str:
+    """A decimal in plain notation without trailing zeros, so 1.00 and 1 read the same ("1")."""
+    if not value.is_finite():
+        return str(value)
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def _plain(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, Decimal):
+        return _plain_decimal(value)
     if isinstance(value, models.Model):
         return str(value)
     return str(value)

@@ -6,6 +6,7 @@ writes inside ``transaction.atomic()``, records the audit trail, and trusts its 
 Views and API views call only the ``check_*`` functions.
 """
 
+import contextlib
 import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -203,6 +204,10 @@ def do_set_checklist_item(actor, item: ChecklistItem, state: str, reason: str = 
 # --- work logs ---------------------------------------------------------------------------
 
 
+# The smallest amount a work log can store (WorkLog.person_days' decimal places).
+PERSON_DAYS_QUANTUM = Decimal(1).scaleb(-WorkLog._meta.get_field("person_days").decimal_places)
+
+
 def parse_person_days(value) -> Decimal:
     """Person-days from user input; a positive multiple of the configured step, at most 1."""
     try:
@@ -214,7 +219,10 @@ def parse_person_days(value) -> Decimal:
         raise ValidationError({"person_days": _("Person-days must be more than 0.")})
     if days > 1:
         raise ValidationError({"person_days": _("One log covers one day: at most 1 person-day.")})
-    if days % step != 0:
+    # Compare exactly before any arithmetic: a value finer than the stored decimal places
+    # (e.g. 1E-1000030) would otherwise underflow to a remainder of 0 and reach the database.
+    stored = days.quantize(PERSON_DAYS_QUANTUM)
+    if stored != days or stored % step != 0:
         raise ValidationError({"person_days": _("Log in steps of %(step)s person-day.") % {"step": step.normalize()}})
     return days
 
@@ -280,15 +288,8 @@ def check_delete_work_log(user, log: WorkLog) -> None:
 # --- deliverables -------------------------------------------------------------------------
 
 
-def check_upload_deliverable(user, stage: Stage, upload, description: str = "") -> Deliverable:
-    require_editor(user, stage.engagement)
-    info = inspect_upload(upload)  # raises ValidationError on size, type or content
-    return do_upload_deliverable(user, stage, upload, info, description.strip())
-
-
-@transaction.atomic
-def do_upload_deliverable(user, stage: Stage, upload, info, description: str) -> Deliverable:
-    deliverable = Deliverable(
+def _new_deliverable(user, stage: Stage, info, description: str) -> Deliverable:
+    return Deliverable(
         stage=stage,
         original_name=info.name,
         size=info.size,
@@ -297,12 +298,33 @@ def do_upload_deliverable(user, stage: Stage, upload, info, description: str) ->
         description=description,
         uploaded_by=user,
     )
+
+
+def check_upload_deliverable(user, stage: Stage, upload, description: str = "") -> Deliverable:
+    require_editor(user, stage.engagement)
+    info = inspect_upload(upload)  # raises ValidationError on size, type or content
+    description = (description or "").strip()
+    # Every field but the file, before anything is written to storage.
+    _new_deliverable(user, stage, info, description).full_clean(exclude=["file"])
+    return do_upload_deliverable(user, stage, upload, info, description)
+
+
+@transaction.atomic
+def do_upload_deliverable(user, stage: Stage, upload, info, description: str) -> Deliverable:
+    deliverable = _new_deliverable(user, stage, info, description)
     deliverable.file.save(info.name, upload, save=False)
-    deliverable.save()
-    audit.record(
-        user, deliverable, audit.CREATE, engagement=stage.engagement,
-        changes={"file": deliverable.original_name, "size": deliverable.size, "sha256": deliverable.sha256},
-    )
+    try:
+        with transaction.atomic():
+            deliverable.save()
+            audit.record(
+                user, deliverable, audit.CREATE, engagement=stage.engagement,
+                changes={"file": deliverable.original_name, "size": deliverable.size, "sha256": deliverable.sha256},
+            )
+    except BaseException:
+        # No row points at the file: remove it rather than leave an orphan under MEDIA_ROOT.
+        with contextlib.suppress(OSError):
+            deliverable.file.delete(save=False)
+        raise
     return deliverable
 
 
@@ -311,10 +333,21 @@ def do_upload_deliverable(user, stage: Stage, upload, info, description: str) ->
 RISK_FIELDS = ("category", "description", "likelihood", "impact", "mitigation", "owner", "status")
 
 
+def may_own_risk(user, engagement: Engagement) -> bool:
+    """The engagement's PM, a consultant assigned to it, or a contact of its customer."""
+    if user.pk == engagement.pm_id:
+        return True
+    if user.is_customer_contact:
+        return user.customer_id == engagement.customer_id
+    return user.is_consultant and engagement.consultants.filter(pk=user.pk).exists()
+
+
 def check_save_risk(user, engagement: Engagement, fields: dict, risk: Risk | None = None) -> Risk:
     require_editor(user, engagement)
     owner = fields.get("owner")
-    if owner is not None and not owner.is_provider_staff and owner.customer_id != engagement.customer_id:
+    # An owner kept unchanged on edit stays even if they have since left the engagement.
+    unchanged = risk is not None and owner is not None and owner.pk == risk.owner_id
+    if owner is not None and not unchanged and not may_own_risk(owner, engagement):
         raise ValidationError({"owner": _("The owner must work on this engagement.")})
     creating = risk is None
     risk = risk or Risk(engagement=engagement)

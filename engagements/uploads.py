@@ -1,6 +1,8 @@
 """Checks on uploaded files: size, allowed type, and content that matches the name."""
 
+import codecs
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -22,6 +24,46 @@ BINARY_KINDS = {
     "xlsx": {"xlsx", "zip"},
     "pptx": {"pptx", "zip"},
 }
+
+
+# Binary formats whose signature is printable text; a text file never starts with one.
+BINARY_SIGNATURES = (b"%PDF-",)
+# Control characters text may hold: tab, line breaks, form feed, backspace and ESC (coloured logs).
+_CONTROL = re.compile(r"[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+class TextCheck:
+    """Whether a file's bytes, fed chunk by chunk, are text.
+
+    Text is UTF-8 (with or without a BOM), UTF-16 with a BOM, or GB18030 (GBK, as written by
+    Chinese Windows and Excel), decoded strictly, without NUL or other control characters.
+    """
+
+    def __init__(self, head: bytes):
+        self.ok = not head.startswith(BINARY_SIGNATURES)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encodings = ["utf-16"]
+        else:
+            encodings = ["utf-8-sig", "gb18030"]
+        self.decoders = [codecs.getincrementaldecoder(encoding)(errors="strict") for encoding in encodings]
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        if not self.ok:
+            return
+        alive = []
+        for decoder in self.decoders:
+            try:
+                decoded = decoder.decode(chunk, final)
+            except UnicodeDecodeError:
+                continue
+            if not _CONTROL.search(decoded):
+                alive.append(decoder)
+        self.decoders = alive
+        self.ok = bool(alive)
+
+    def finish(self) -> bool:
+        self.feed(b"", final=True)
+        return self.ok
 
 
 @dataclass(frozen=True)
@@ -64,17 +106,23 @@ def inspect_upload(upload, *, max_bytes: int | None = None, extensions=None) -> 
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)
-    kind = filetype.guess(head)
-    if extension in BINARY_KINDS:
+    binary = extension in BINARY_KINDS
+    if binary:
+        kind = filetype.guess(head)
         if kind is None or kind.extension not in BINARY_KINDS[extension]:
             raise ValidationError({"file": _("The content of the file is not a .%(ext)s file.") % {"ext": extension}})
         content_type = kind.mime
     else:
-        if b"\x00" in head or (kind is not None and kind.extension not in ("txt",)):
-            raise ValidationError({"file": _("A .%(ext)s file must be text.") % {"ext": extension}})
+        # Sniffers match text on short signatures ("BMW" is a bitmap, "MZ" a program, "ID3"
+        # an MP3): a text file is judged by its bytes decoding as text instead.
         content_type = "text/plain"
+        text = TextCheck(head)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
+        if not binary:
+            text.feed(chunk)
     upload.seek(0)
+    if not binary and not text.finish():
+        raise ValidationError({"file": _("A .%(ext)s file must be text.") % {"ext": extension}})
     return UploadInfo(name=name, size=upload.size, content_type=content_type, sha256=digest.hexdigest())

@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections
 from django.test import override_settings
 from django.utils import timezone, translation
 from hypothesis import example, given
@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from engagements import services
 from engagements.checklists import ACTIVITIES
 from engagements.models import AuditEvent, ChecklistItem, Deliverable, Engagement, Risk, Stage, StageKey, WorkLog
+from engagements.uploads import TextCheck
 
 from ..factories import UserFactory, make_engagement
 
@@ -211,6 +212,13 @@ class TestWorkLogs:
                 services.check_log_work(user, stage_of(engagement), days_ago(1), "0.5", "Trying")
         assert WorkLog.objects.count() == 0
 
+    @pytest.mark.parametrize("value", ["1E-1000030", "-1E-1000030", "0.5E-999999", "1E-999999999999", "0.001"])
+    def test_a_tiny_person_days_value_gives_a_clear_error(self, consultant, engagement, value):
+        with pytest.raises(ValidationError) as exc:
+            services.check_log_work(consultant, stage_of(engagement), days_ago(1), value, "Tiny")
+        assert error_fields(exc) == {"person_days"}
+        assert WorkLog.objects.count() == 0
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_full_days_on_one_date_leave_one(consultant, engagement, second_engagement):
@@ -289,6 +297,34 @@ class TestRisks:
             services.check_save_risk(consultant, engagement, self.fields(stranger))
         assert error_fields(exc) == {"owner"}
         assert not Risk.objects.exists()
+
+    def test_a_consultant_outside_the_engagement_cannot_own_a_risk(self, consultant, other_consultant, engagement):
+        with pytest.raises(ValidationError) as exc:
+            services.check_save_risk(consultant, engagement, self.fields(other_consultant))
+        assert error_fields(exc) == {"owner"}
+        assert not Risk.objects.exists()
+
+    def test_another_pm_cannot_own_a_risk_but_the_engagements_pm_can(self, consultant, pm, engagement):
+        other_pm = UserFactory(username="other_pm", role="pm")
+        with pytest.raises(ValidationError) as exc:
+            services.check_save_risk(consultant, engagement, self.fields(other_pm))
+        assert error_fields(exc) == {"owner"}
+        services.check_save_risk(consultant, engagement, self.fields(pm))
+        assert Risk.objects.get().owner == pm
+
+    def test_an_outsider_cannot_become_the_owner_on_edit(self, consultant, other_consultant, engagement):
+        risk = services.check_save_risk(consultant, engagement, self.fields(consultant))
+        with pytest.raises(ValidationError) as exc:
+            services.check_save_risk(consultant, engagement, {"owner": other_consultant}, Risk.objects.get(pk=risk.pk))
+        assert error_fields(exc) == {"owner"}
+        assert Risk.objects.get(pk=risk.pk).owner == consultant
+
+    def test_an_owner_who_left_the_engagement_stays_until_changed(self, consultant, colleague, engagement):
+        risk = services.check_save_risk(consultant, engagement, self.fields(colleague))
+        engagement.consultants.remove(colleague)
+        services.check_save_risk(consultant, engagement, self.fields(colleague, status=Risk.Status.MITIGATING),
+                                 Risk.objects.get(pk=risk.pk))
+        assert (Risk.objects.get(pk=risk.pk).owner, Risk.objects.get(pk=risk.pk).status) == (colleague, "mitigating")
 
     def test_a_customer_contact_may_own_but_not_write_risks(self, consultant, contact, engagement):
         services.check_save_risk(consultant, engagement, self.fields(contact))
@@ -385,6 +421,51 @@ class TestDeliverables:
     def test_a_customer_contact_cannot_upload(self, contact, engagement, media):
         with pytest.raises(PermissionDenied):
             services.check_upload_deliverable(contact, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF))
+        self.assert_nothing_stored(media)
+
+    def test_a_too_long_description_is_a_clear_error_and_leaves_no_file(self, consultant, engagement, media):
+        with pytest.raises(ValidationError) as exc:
+            services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF),
+                                              "d" * 301)
+        assert error_fields(exc) == {"description"}
+        self.assert_nothing_stored(media)
+        services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF), "d" * 300)
+        assert len(Deliverable.objects.get().description) == 300
+
+    def test_a_failed_insert_removes_the_stored_file(self, consultant, engagement, media):
+        # A real refusal by PostgreSQL after the file is written (rolled back with the test's transaction).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {Deliverable._meta.db_table} ADD CONSTRAINT refuse_all CHECK (size < 0)")
+        with pytest.raises(IntegrityError):
+            services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF))
+        self.assert_nothing_stored(media)
+
+    @pytest.mark.parametrize(
+        "name, content",
+        [("fleet.csv", b"BMW,3\nAudi,2\n"), ("notes.md", b"MZ-01 notes\n"), ("results.txt", b"ID3 results: ok\n"),
+         ("loss.log", b"GIF89a step 1 loss 2.3\n"), ("run.sh", b"#!/bin/sh\nPK=1 python train.py\n"),
+         ("说明.txt", "昇腾迁移说明\n".encode()), ("bom.csv", "\ufeff模型,分数\n".encode()),
+         ("gbk.csv", "模型,分数\nresnet50,76.1\n".encode("gb18030")),
+         ("win.log", "Windows 日志\r\n".encode("utf-16")),
+         ("train.log", b"\x1b[32mINFO\x1b[0m step 1\r step 2\tdone\n")],
+    )
+    def test_a_genuine_text_file_is_accepted(self, consultant, engagement, media, name, content):
+        services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile(name, content))
+        deliverable = Deliverable.objects.get()
+        assert (deliverable.original_name, deliverable.content_type) == (name, "text/plain")
+        [on_disk] = stored_files(media)
+        assert on_disk.read_bytes() == content
+
+    @pytest.mark.parametrize(
+        "name, content",
+        [("notes.txt", PDF), ("notes.md", b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"), ("data.csv", b"a,b\n\x01\x02\x03\n"),
+         ("notes.txt", b"ok\n" * 4000 + b"\x7fELF\x02\x01\x01\x00"), ("notes.txt", b"text\n" * 3000 + b"\xff\xfe\xfd"),
+         ("notes.txt", b"PK\x03\x04zip without nul")],
+    )
+    def test_binary_content_named_as_text_is_refused(self, consultant, engagement, media, name, content):
+        with pytest.raises(ValidationError) as exc:
+            services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile(name, content))
+        assert error_fields(exc) == {"file"}
         self.assert_nothing_stored(media)
 
 
@@ -615,6 +696,31 @@ class TestAudit:
             services.check_log_work(consultant, stage_of(engagement), days_ago(1), "0.5", "Over the cap")
         assert len(events(object_type="worklog")) == 1
 
+    def test_changing_only_the_summary_records_only_the_summary(self, consultant, engagement):
+        survey = stage_of(engagement)
+        log = services.check_log_work(consultant, survey, days_ago(1), "1", "Installed CANN")
+        services.check_log_work(consultant, survey, days_ago(1), "1.0", "Installed CANN 8.0",
+                                log=WorkLog.objects.get(pk=log.pk))
+        [updated] = events(object_type="worklog", action="update")
+        assert updated.changes == {"summary": ["Installed CANN", "Installed CANN 8.0"]}
+
+    def test_saving_an_unchanged_plan_records_nothing(self, consultant, engagement):
+        survey = stage_of(engagement)
+        plan = {"planned_start": datetime.date(2026, 2, 1), "planned_end": datetime.date(2026, 2, 20),
+                "planned_person_days": Decimal("5")}
+        services.check_plan_stage(consultant, survey, plan)
+        services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), plan)
+        services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), {"planned_person_days": Decimal("5.0")})
+        [planned] = events(object_type="stage", action="update")
+        assert planned.changes["planned_person_days"] == ["0", "5"]
+
+    def test_a_changed_decimal_is_recorded_in_plain_notation(self, consultant, engagement):
+        survey = stage_of(engagement)
+        services.check_plan_stage(consultant, survey, {"planned_person_days": Decimal("100")})
+        services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), {"planned_person_days": Decimal("2.5")})
+        assert [e.changes["planned_person_days"] for e in events(object_type="stage", action="update")] == [
+            ["0", "100"], ["100", "2.5"]]
+
     def test_adding_changing_and_deleting_a_risk(self, consultant, pm, engagement):
         risk = services.check_save_risk(consultant, engagement, {
             "category": Risk.Category.DATASET, "description": "Data set cannot leave the site", "likelihood": 2,
@@ -691,6 +797,36 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(variable, value, messa
     assert message in last_line
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "variable, value",
+    [("WORKLOG_STEP_DAYS", "abc"), ("WORKLOG_STEP_DAYS", "0"), ("WORKLOG_STEP_DAYS", "-0.5"), ("WORKLOG_STEP_DAYS", "2"),
+     ("WORKLOG_STEP_DAYS", "0.125"), ("WORKLOG_STEP_DAYS", "0.3"), ("WORKLOG_STEP_DAYS", "NaN"),
+     ("WORKLOG_STEP_DAYS", "Infinity"), ("DELIVERABLE_MAX_BYTES", "-5"), ("DELIVERABLE_MAX_BYTES", "0"),
+     ("FERNET_KEYS", "not-a-fernet-key"), ("FERNET_KEYS", f"{'A' * 43}=,short")],
+)
+def test_a_bad_setting_stops_start_up(variable, value):
+    result = run_manage("check", **{**production_env(), variable: value})
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr[-2000:]
+    assert variable in last_line
+    if variable == "FERNET_KEYS":
+        assert "short" not in last_line and "not-a-fernet-key" not in last_line  # a secret is never echoed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "variable, value",
+    [("WORKLOG_STEP_DAYS", "1"), ("WORKLOG_STEP_DAYS", "0.25"), ("WORKLOG_STEP_DAYS", "0.05"),
+     ("WORKLOG_STEP_DAYS", "0.50"), ("DELIVERABLE_MAX_BYTES", "1"),
+     ("FERNET_KEYS", f"{'A' * 43}=, {'_' * 43}=")],
+)
+def test_a_good_setting_starts(variable, value):
+    result = run_manage("check", **{**production_env(), variable: value})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 # --- the person-days parser -------------------------------------------------------------------
 
 STEPS = ["0.5", "0.25", "0.1"]
@@ -747,6 +883,14 @@ def test_text_without_digits_is_refused(text):
     assert accepts(text) is None
 
 
+@given(step=st.sampled_from(STEPS), coefficient=st.integers(-(10**6), 10**6),
+       exponent=st.integers(-(10**12), -(10**5)))
+@example(step="0.5", coefficient=1, exponent=-1000030)
+def test_a_value_too_small_to_represent_is_refused(step, coefficient, exponent):
+    with override_settings(WORKLOG_STEP_DAYS=step):
+        assert accepts(f"{coefficient}E{exponent}") is None
+
+
 @given(word=st.sampled_from(["NaN", "nan", "-NaN", "sNaN", "Infinity", "inf", "-Infinity", "+Inf"]),
        padding=st.sampled_from(["", " ", "\t"]))
 def test_not_a_number_and_infinity_are_refused(word, padding):
@@ -767,3 +911,36 @@ def test_a_multiple_plus_a_tiny_remainder_is_refused(step, data, places):
 @given(junk=st.sampled_from(["0.5.0", "1,0", "0,5", "1/2", "0.5 days", "0.5d", "--0.5", "0. 5", "5%", "[0.5]", "None"]))
 def test_garbage_around_a_number_is_refused(junk):
     assert accepts(junk) is None
+
+
+# --- what counts as text ----------------------------------------------------------------------
+
+TEXT = st.text(st.characters(exclude_categories=["Cc", "Cs"]) | st.sampled_from("\t\n\r\x1b"), max_size=300)
+
+
+def is_text(content: bytes, cuts: list[int] = ()) -> bool:
+    """TextCheck over ``content`` fed in pieces split at ``cuts``."""
+    check = TextCheck(content[:8192])
+    bounds = [0, *sorted(cuts), len(content)]
+    for start, end in zip(bounds, bounds[1:]):
+        check.feed(content[start:end])
+    return check.finish()
+
+
+@given(text=TEXT, encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "gb18030"]), data=st.data())
+def test_text_in_a_supported_encoding_is_text_wherever_the_chunks_split(text, encoding, data):
+    content = text.encode(encoding)
+    cuts = data.draw(st.lists(st.integers(0, len(content)), max_size=5))
+    assert is_text(content, cuts)
+
+
+@given(before=TEXT, after=TEXT, control=st.sampled_from("\x00\x01\x02\x03\x04\x05\x06\x07\x0e\x10\x1a\x1c\x1f\x7f"),
+       encoding=st.sampled_from(["utf-8", "gb18030"]))
+def test_a_control_character_makes_it_binary(before, after, control, encoding):
+    assert not is_text((before + control + after).encode(encoding))
+
+
+@given(before=TEXT, after=TEXT)
+@example(before="", after="")
+def test_bytes_that_no_text_encoding_reads_are_binary(before, after):
+    assert not is_text(before.encode() + b"\xff\xff" + after.encode())  # 0xFF starts no UTF-8 or GB18030 character
