@@ -128,6 +128,12 @@ class LossCurve(models.Model):
         return steps, losses
 
     @property
+    def first_nan_step(self) -> int | None:
+        steps, losses = self.series()
+        bad = ~np.isfinite(losses)
+        return int(steps[np.argmax(bad)]) if bad.any() else None
+
+    @property
     def loss_changed(self) -> bool:
         _steps, losses = self.series()
         finite = losses[np.isfinite(losses)]

@@ -8,6 +8,7 @@ of the result (findings, the loss series) move into their records; the job keeps
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Count
@@ -97,7 +98,8 @@ def finding_counts(analysis: MigrationAnalysis) -> list[dict]:
 
 # --- acceptance inputs ------------------------------------------------------------------------
 
-CURVE_LOG_MAX_BYTES = 200 * 1024 * 1024
+def max_log_bytes() -> int:
+    return settings.CURVE_LOG_MAX_BYTES
 
 
 def check_add_curve_from_log(user, engagement, raw: bytes, *, platform: str, label: str, source: str = "upload",
@@ -111,8 +113,10 @@ def check_add_curve_from_log(user, engagement, raw: bytes, *, platform: str, lab
         raise ValidationError({"platform": _("Choose NPU or GPU.")})
     if not raw:
         raise ValidationError({"log": _("The log is empty.")})
-    if len(raw) > CURVE_LOG_MAX_BYTES:
-        raise ValidationError({"log": _("The log is larger than %(mb)s MB.") % {"mb": CURVE_LOG_MAX_BYTES // 2**20}})
+    if len(raw) > max_log_bytes():
+        raise ValidationError({"log": _("The log is larger than %(mb)s MB.") % {"mb": max_log_bytes() // 2**20}})
+    if b"\x00" in raw[:65536]:
+        raise ValidationError({"log": _("This is a binary file, not a training log.")})
     if model is not None and model.engagement_id != engagement.pk:
         raise ValidationError({"model": _("The model belongs to another engagement.")})
     if pattern:

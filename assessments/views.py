@@ -91,10 +91,14 @@ def _post(request, uuid, form_name, form, action):
 def curve_upload(request, uuid):
     def action(engagement, data):
         upload = data["log"]
-        if upload.size > services.CURVE_LOG_MAX_BYTES:
-            raise ValidationError({"log": _("The log is larger than %(mb)s MB.") % {"mb": services.CURVE_LOG_MAX_BYTES // 2**20}})
-        services.check_add_curve_from_log(request.user, engagement, upload.read(), platform=data["platform"],
-                                          label=data["label"], pattern=data["pattern"] or None, filename=upload.name)
+        if upload.size > services.max_log_bytes():  # before reading a byte of it
+            raise ValidationError({"log": _("The log is larger than %(mb)s MB.") % {"mb": services.max_log_bytes() // 2**20}})
+        curve = services.check_add_curve_from_log(request.user, engagement, upload.read(), platform=data["platform"],
+                                                  label=data["label"], pattern=data["pattern"] or None,
+                                                  filename=upload.name)
+        if curve.first_nan_step is not None:
+            messages.warning(request, _("The log holds NaN or infinite losses, first at step %(step)s: a comparison "
+                                        "over those steps fails.") % {"step": curve.first_nan_step})
     return _post(request, uuid, "upload_form", CurveUploadForm(request.POST, request.FILES), action)
 
 

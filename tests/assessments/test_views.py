@@ -113,3 +113,34 @@ def test_pairing_two_npu_curves_is_refused(client, consultant, engagement):
     client.force_login(consultant)
     response = client.post(reverse("curve_pair", args=[engagement.uuid]), {"reference": curves[0].pk, "npu": curves[1].pk})
     assert response.status_code == 400
+
+
+def test_bad_logs_get_a_clear_message_and_store_nothing(client, consultant, engagement, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.CURVE_LOG_MAX_BYTES = 1024 * 1024
+    client.force_login(consultant)
+    url = reverse("curve_upload", args=[engagement.uuid])
+    line = b" iteration        1/      10 | lm loss: 1.000000E+00 |\n"
+    cases = [
+        (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 20, "This is a binary file, not a training log."),
+        (line * 30_000, "The log is larger than 1 MB."),
+        (b"epoch 1 done\naccuracy 0.9\n", "No loss values were found"),
+    ]
+    for raw, message in cases:
+        response = client.post(url, {"log": SimpleUploadedFile("x.log", raw), "platform": "gpu", "label": "A100"})
+        assert response.status_code == 400 and message in response.content.decode()
+    assert not LossCurve.objects.exists() and not any(tmp_path.rglob("*.log"))
+
+
+def test_a_log_with_nan_is_kept_with_a_warning(client, consultant, engagement):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    log = "\n".join(f" iteration {s:>8}/      40 | lm loss: {'nan' if s == 33 else '1.5E+00'} |" for s in range(1, 41))
+    client.force_login(consultant)
+    response = client.post(reverse("curve_upload", args=[engagement.uuid]),
+                           {"log": SimpleUploadedFile("n.log", log.encode()), "platform": "npu", "label": "NaN run"},
+                           follow=True)
+    assert "first at step 33" in response.content.decode()
+    assert LossCurve.objects.get().first_nan_step == 33
