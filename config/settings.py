@@ -155,6 +155,7 @@ STORAGES = {
 
 # Uploads: Django bounds memory, not file size; validators enforce these limits.
 DELIVERABLE_MAX_BYTES = env_int("DELIVERABLE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+CURVE_LOG_MAX_BYTES = env_int("CURVE_LOG_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
 DELIVERABLE_EXTENSIONS = env_list(
     "DELIVERABLE_EXTENSIONS",
     ["pdf", "docx", "xlsx", "pptx", "md", "txt", "csv", "json", "yaml", "yml", "py", "sh", "log", "zip", "gz",
@@ -198,7 +199,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "ssh"}}
+CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "ssh"}, "reports.tasks.render_report": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60))}
 }
