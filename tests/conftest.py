@@ -102,6 +102,15 @@ def simhost():
     shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; the portal's default language is Chinese."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def target(simhost):
     return Target(simhost.address, simhost.port, simhost.username, simhost.host_key, private_key=simhost.private_key)

@@ -27,6 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     role = User.Role.CONSULTANT
+    language = "en"  # the tests assert English messages; the portal's default is Chinese
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
