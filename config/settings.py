@@ -227,7 +227,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "engagements.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EngagementStatusEnum": "engagements.models.Engagement.Status",
+        "StageStatusEnum": "engagements.models.Stage.Status",
+        "RiskStatusEnum": "engagements.models.Risk.Status",
+        "RiskLevelEnum": "engagements.models.Risk.Level",
+    },
 }
 
 # Content Security Policy (django-csp 4): everything is vendored, scripts carry a nonce.

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,10 +32,6 @@ from .timeline import build_timeline
 ENGAGEMENTS_PER_PAGE = 25
 
 
-def _stages_prefetch():
-    return Prefetch("stages", queryset=Stage.objects.with_figures().order_by("order"))
-
-
 @login_required
 def home(request):
     return redirect("engagement_list")
@@ -47,7 +43,7 @@ def engagement_list(request):
     visible = Engagement.objects.visible_to(request.user)
     customers = Customer.objects.filter(engagements__in=visible).distinct() if request.user.is_pm else []
     form = EngagementFilterForm(request.GET or None, customers=customers)
-    engagements = visible.with_figures().select_related("customer", "pm").prefetch_related(_stages_prefetch())
+    engagements = visible.with_figures().select_related("customer", "pm").with_stages()
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
@@ -79,7 +75,8 @@ def _visible_engagement(request, uuid) -> Engagement:
         Engagement.objects.visible_to(request.user)
         .with_figures()
         .select_related("customer", "pm")
-        .prefetch_related(_stages_prefetch(), "consultants", "migration_models", "baselines"),
+        .with_stages()
+        .prefetch_related("consultants", "migration_models", "baselines"),
         uuid=uuid,
     )
 
