@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from assessments.api import LossCurveViewSet
+from reports.api import ReportVersionViewSet, VerifyViewSet
+
 from . import views
 
 router = DefaultRouter()
@@ -14,6 +17,9 @@ router.register("stages", views.StageViewSet, basename="stage")
 router.register("checklist-items", views.ChecklistItemViewSet, basename="checklistitem")
 router.register("worklogs", views.WorkLogViewSet, basename="worklog")
 router.register("risks", views.RiskViewSet, basename="risk")
+router.register("loss-curves", LossCurveViewSet, basename="losscurve")
+router.register("report-versions", ReportVersionViewSet, basename="reportversion")
+router.register("report-verify", VerifyViewSet, basename="reportverify")
 
 # Swagger UI runs inline scripts and styles: the page (and only it) relaxes the policy.
 docs = csp_replace({"script-src": ["'self'", "'unsafe-inline'"], "style-src": ["'self'", "'unsafe-inline'"],
