@@ -128,14 +128,23 @@ def _mk(path: Path) -> Path:
     return path
 
 
+PASSWORD_FILE = Path("/var/lib/ascend-portal-simhost/password")
+
+
 def _ensure_sim_user() -> tuple[str, str]:
-    """The dedicated login account (root only), with a fresh random password."""
+    """The dedicated login account (root only). Its random password is kept in a root-only
+    file, so simulated hosts started side by side (tests, the demo) agree on it."""
     try:
         pwd.getpwnam(SIM_USER)
     except KeyError:
         subprocess.run(["useradd", "-m", "-s", "/bin/sh", SIM_USER], check=True)
+    if PASSWORD_FILE.exists():
+        return SIM_USER, PASSWORD_FILE.read_text().strip()
     password = secrets.token_urlsafe(12)
     subprocess.run(["chpasswd"], input=f"{SIM_USER}:{password}\n", text=True, check=True)
+    PASSWORD_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    PASSWORD_FILE.touch(mode=0o600)
+    PASSWORD_FILE.write_text(password)
     return SIM_USER, password
 
 
