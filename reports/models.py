@@ -8,6 +8,7 @@ event's hash covers its own fields and the previous event's hash.
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -111,3 +112,162 @@ class SignOffEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Sign-off events are append-only.")
+
+
+# --- rate card and quotes ---------------------------------------------------------------------
+
+class RateCardItem(models.Model):
+    """A service priced per person-day (元/人天). A new rate is a new row with a later
+    ``valid_from``; quotes keep the rate they were made with."""
+
+    class Category(models.TextChoices):
+        MIGRATION = "migration", _("Ascend model migration implementation")
+        TUNING = "tuning", _("Ascend model tuning implementation")
+        INDUSTRY = "industry", _("Industry large-model adaptation")
+        OPTIMISATION = "optimisation", _("Ascend model migration optimisation")
+
+    code = models.SlugField(_("code"), max_length=60)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    rate = models.DecimalField(_("rate (yuan per person-day)"), max_digits=12, decimal_places=2)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="one_rate_per_code_and_date"),
+            models.CheckConstraint(condition=models.Q(rate__gte=0), name="rate_not_negative"),
+            models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                                   name="rate_validity_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} {self.name_en} ({self.rate})"
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class Quote(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired")
+
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SENT},
+        Status.SENT: {Status.ACCEPTED, Status.REJECTED, Status.EXPIRED},
+    }
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("number"), max_length=30, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    previous = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version",
+                                    editable=False)
+    customer = models.ForeignKey("engagements.Customer", on_delete=models.PROTECT, related_name="quotes")
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes")
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.06"),
+                                   help_text=_("As a fraction: 0.06 means 6% VAT on services."))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["number", "version"], name="unique_quote_version"),
+            models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lt=1), name="tax_rate_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    def totals(self):
+        from .money import totals
+
+        return totals([line.total for line in self.lines.all()], [line.total for line in self.cloud_lines.all()],
+                      self.tax_rate)
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(RateCardItem, on_delete=models.PROTECT, related_name="quote_lines")
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    person_days = models.DecimalField(_("person-days"), max_digits=9, decimal_places=1)
+    rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal("0"),
+                                   help_text=_("As a fraction: 0.1 means 10% off."))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(person_days__gte=0) & models.Q(rate__gte=0), name="line_not_negative"),
+            models.CheckConstraint(condition=models.Q(discount__gte=0) & models.Q(discount__lte=1), name="discount_range"),
+        ]
+
+    @property
+    def total(self) -> Decimal:
+        from .money import service_line
+
+        return service_line(self.person_days, self.rate, self.discount)
+
+
+class CloudLine(models.Model):
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="cloud_lines")
+    resource = models.CharField(_("resource"), max_length=100)
+    specification = models.CharField(_("specification"), max_length=300, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    monthly_cost = models.DecimalField(_("monthly cost"), max_digits=12, decimal_places=2)
+    months = models.PositiveIntegerField(_("months"), default=1)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(monthly_cost__gte=0), name="cloud_cost_not_negative")]
+
+    @property
+    def total(self) -> Decimal:
+        from .money import cloud_line
+
+        return cloud_line(self.monthly_cost, self.months)
+
+
+class QuoteEvent(models.Model):
+    """A recorded status change; decisions by the customer carry who, when, IP and agent."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=100, blank=True)
+    comment = models.TextField(blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class StageServiceMapping(models.Model):
+    """Which rate card service a stage's planned person-days are quoted as (editable)."""
+
+    stage_key = models.CharField(_("stage"), max_length=30, unique=True)
+    item_code = models.SlugField(_("service code"), max_length=60)
+
+    def __str__(self) -> str:
+        return f"{self.stage_key} → {self.item_code}"

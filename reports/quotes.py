@@ -1,0 +1,308 @@
+"""Workflows of quotes: build, edit (drafts only), send (frozen), revise (a new version),
+and the customer's decision. ``check_*`` functions check the actor and the input, then write.
+"""
+
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from engagements.models import Engagement, Stage, StageKey, User
+
+from . import money
+from .models import CloudLine, Quote, QuoteEvent, QuoteLine, RateCardItem, StageServiceMapping
+
+VISIBLE_TO_CUSTOMERS = [Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.EXPIRED]
+
+
+def quotes_visible_to(user):
+    """PMs see every quote; consultants those of their engagements; a customer contact the
+    quotes sent to their organisation."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Quote.objects.none()
+    if user.is_pm:
+        quotes = Quote.objects.all()
+    elif user.is_consultant:
+        quotes = Quote.objects.filter(engagement__in=Engagement.objects.visible_to(user))
+    else:
+        quotes = Quote.objects.filter(customer_id=user.customer_id, status__in=VISIBLE_TO_CUSTOMERS)
+    return quotes.select_related("customer", "engagement")
+
+
+def current_items(on=None):
+    """The rate card valid on a date: for each code, the row with the latest ``valid_from``."""
+    on = on or timezone.localdate()
+    rows = RateCardItem.objects.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    latest = OrderedDict()
+    for item in rows.order_by("position", "code", "-valid_from"):
+        latest.setdefault(item.code, item)
+    return list(latest.values())
+
+
+def _require_pm(user):
+    if not user.is_pm:
+        raise PermissionDenied(_("Only a project manager can prepare quotes."))
+
+
+def _require_draft(quote: Quote):
+    if quote.is_frozen:
+        raise ValidationError(_("This quote is %(status)s and cannot be changed; revise it to make a new version.")
+                              % {"status": quote.get_status_display()})
+
+
+def _record(quote, actor, from_status, to_status, **fields):
+    QuoteEvent.objects.create(quote=quote, actor=actor, from_status=from_status, to_status=to_status, **fields)
+
+
+def _next_number() -> str:
+    year = timezone.localdate().year
+    prefix = f"Q-{year}-"
+    last = Quote.objects.filter(number__startswith=prefix).aggregate(n=Max("number"))["n"]
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
+
+
+@transaction.atomic
+def check_create_quote(user, *, customer, title: str, engagement: Engagement | None = None, tax_rate="0.06",
+                       valid_until=None, notes: str = "") -> Quote:
+    _require_pm(user)
+    if engagement is not None and engagement.customer_id != customer.pk:
+        raise ValidationError({"engagement": _("The engagement belongs to another customer.")})
+    quote = Quote(number=_next_number(), customer=customer, engagement=engagement, title=title,
+                  tax_rate=Decimal(str(tax_rate)), valid_until=valid_until, notes=notes, created_by=user)
+    quote.full_clean(exclude=["number"])
+    quote.save()
+    _record(quote, user, "", Quote.Status.DRAFT)
+    return quote
+
+
+def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[QuoteLine], list[CloudLine]]:
+    """Validate every line; errors are keyed like ``lines.2.discount``."""
+    errors, service, cloud = {}, [], []
+    for index, line in enumerate(lines):
+        try:
+            person_days = money.to_decimal(line.get("person_days"))
+            rate = money.to_decimal(line.get("rate") if line.get("rate") not in (None, "") else line["item"].rate)
+            discount = money.to_decimal(line.get("discount") or 0)
+        except (ValueError, TypeError, KeyError):
+            errors[f"lines.{index}"] = [_("Enter numbers for person-days, rate and discount.")]
+            continue
+        if person_days < 0:
+            errors[f"lines.{index}.person_days"] = [_("Person-days cannot be negative.")]
+        if rate < 0:
+            errors[f"lines.{index}.rate"] = [_("A rate cannot be negative.")]
+        if not 0 <= discount <= 1:
+            errors[f"lines.{index}.discount"] = [_("A discount is between 0 and 100%.")]
+        if person_days.as_tuple().exponent < -1:
+            errors[f"lines.{index}.person_days"] = [_("Person-days have at most one decimal place.")]
+        service.append(QuoteLine(item=line["item"], description=str(line.get("description") or "")[:300],
+                                 person_days=person_days, rate=money.fen(rate) if rate >= 0 else rate,
+                                 discount=discount, position=index))
+    for index, line in enumerate(cloud_lines):
+        try:
+            monthly = money.to_decimal(line.get("monthly_cost"))
+            quantity, months = int(line.get("quantity") or 1), int(line.get("months") or 1)
+        except (ValueError, TypeError):
+            errors[f"cloud_lines.{index}"] = [_("Enter numbers for quantity, monthly cost and months.")]
+            continue
+        if monthly < 0 or quantity < 0 or months < 0:
+            errors[f"cloud_lines.{index}"] = [_("Quantities and costs cannot be negative.")]
+        if not str(line.get("resource") or "").strip():
+            errors[f"cloud_lines.{index}.resource"] = [_("Name the resource.")]
+        cloud.append(CloudLine(resource=str(line.get("resource") or "")[:100],
+                               specification=str(line.get("specification") or "")[:300], quantity=quantity,
+                               monthly_cost=money.fen(monthly) if monthly >= 0 else monthly, months=months,
+                               position=index))
+    if errors:
+        raise ValidationError(errors)
+    return service, cloud
+
+
+@transaction.atomic
+def check_set_lines(user, quote: Quote, lines: list[dict], cloud_lines: list[dict] | None = None) -> Quote:
+    """Replace a draft's lines. ``lines``: dicts of item (RateCardItem), person_days, rate
+    (default: the item's), discount, description. ``cloud_lines``: resource, specification,
+    quantity, monthly_cost, months."""
+    _require_pm(user)
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    _require_draft(quote)
+    service, cloud = _clean_lines(lines, cloud_lines or [])
+    quote.lines.all().delete()
+    quote.cloud_lines.all().delete()
+    for line in service:
+        line.quote = quote
+    for line in cloud:
+        line.quote = quote
+    QuoteLine.objects.bulk_create(service)
+    CloudLine.objects.bulk_create(cloud)
+    return quote
+
+
+def default_mapping() -> dict[str, RateCardItem]:
+    """Stage key -> the rate card item its planned person-days are quoted as."""
+    items = {item.code: item for item in current_items()}
+    mapping = {}
+    for row in StageServiceMapping.objects.all():
+        if row.item_code in items:
+            mapping[row.stage_key] = items[row.item_code]
+    return mapping
+
+
+@transaction.atomic
+def check_build_from_plan(user, engagement: Engagement, mapping: dict[str, RateCardItem] | None = None,
+                          title: str = "") -> Quote:
+    """A draft quote from the engagement's planned person-days, one line per service item."""
+    mapping = mapping or default_mapping()
+    grouped: OrderedDict[int, dict] = OrderedDict()
+    for stage in engagement.stages.exclude(status=Stage.Status.SKIPPED).order_by("order"):
+        item = mapping.get(stage.key)
+        if item is None or not stage.planned_person_days:
+            continue
+        line = grouped.setdefault(item.pk, {"item": item, "person_days": Decimal("0"), "stages": []})
+        line["person_days"] += stage.planned_person_days
+        line["stages"].append(str(StageKey(stage.key).label))
+    if not grouped:
+        raise ValidationError(_("The engagement's plan has no planned person-days to quote."))
+    quote = check_create_quote(user, customer=engagement.customer, engagement=engagement,
+                               title=title or f"{engagement.code} {engagement.title}")
+    lines = [{"item": g["item"], "person_days": g["person_days"], "description": ", ".join(g["stages"])}
+             for g in grouped.values()]
+    return check_set_lines(user, quote, lines)
+
+
+@transaction.atomic
+def check_build_from_analysis(user, analysis, item: RateCardItem, title: str = "") -> Quote:
+    """A draft quote whose one line is the migration scanner's effort estimate."""
+    if not analysis.effort_person_days:
+        raise ValidationError(_("The analysis estimated no effort to quote."))
+    engagement = analysis.engagement
+    quote = check_create_quote(user, customer=engagement.customer, engagement=engagement,
+                               title=title or f"{engagement.code} migration ({analysis.code_dir})")
+    return check_set_lines(user, quote, [{"item": item, "person_days": analysis.effort_person_days,
+                                          "description": f"{analysis.files_scanned} files, {analysis.code_dir}"}])
+
+
+@transaction.atomic
+def check_send(user, quote: Quote) -> Quote:
+    _require_pm(user)
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    _require_draft(quote)
+    if not quote.lines.exists() and not quote.cloud_lines.exists():
+        raise ValidationError(_("An empty quote cannot be sent."))
+    quote.status, quote.sent_at = Quote.Status.SENT, timezone.now()
+    quote.save(update_fields=["status", "sent_at"])
+    _record(quote, user, Quote.Status.DRAFT, Quote.Status.SENT)
+    return quote
+
+
+@transaction.atomic
+def check_revise(user, quote: Quote) -> Quote:
+    """A frozen quote changes only as a new version: a draft copy of it, numbered on."""
+    _require_pm(user)
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status == Quote.Status.DRAFT:
+        raise ValidationError(_("A draft is edited directly."))
+    if quote.status == Quote.Status.ACCEPTED:
+        raise ValidationError(_("An accepted quote cannot be changed."))
+    if hasattr(quote, "next_version"):
+        raise ValidationError(_("This version was already revised as version %(n)s.") % {"n": quote.next_version.version})
+    copy = Quote.objects.create(number=quote.number, version=quote.version + 1, previous=quote, customer=quote.customer,
+                                engagement=quote.engagement, title=quote.title, tax_rate=quote.tax_rate,
+                                valid_until=quote.valid_until, notes=quote.notes, created_by=user)
+    QuoteLine.objects.bulk_create([QuoteLine(quote=copy, item=l.item, description=l.description, person_days=l.person_days,
+                                             rate=l.rate, discount=l.discount, position=l.position)
+                                   for l in quote.lines.all()])
+    CloudLine.objects.bulk_create([CloudLine(quote=copy, resource=c.resource, specification=c.specification,
+                                             quantity=c.quantity, monthly_cost=c.monthly_cost, months=c.months,
+                                             position=c.position) for c in quote.cloud_lines.all()])
+    _record(copy, user, "", Quote.Status.DRAFT, comment=f"Revision of version {quote.version}")
+    return copy
+
+
+@transaction.atomic
+def check_decide(user, quote: Quote, *, accept: bool, password: str, name: str = "", comment: str = "",
+                 request_meta: dict | None = None) -> Quote:
+    """The customer contact accepts or rejects a sent quote, recorded like a sign-off."""
+    if user.role != User.Role.CUSTOMER or user.customer_id != quote.customer_id:
+        raise PermissionDenied(_("Only a contact of the quote's customer can accept or reject it."))
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": _("The password is not correct.")})
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status != Quote.Status.SENT:
+        raise ValidationError(_("This quote is %(status)s: it cannot be accepted or rejected.")
+                              % {"status": quote.get_status_display()})
+    if quote.valid_until and quote.valid_until < timezone.localdate():
+        raise ValidationError(_("This quote expired on %(date)s.") % {"date": quote.valid_until})
+    if accept and not name.strip():
+        raise ValidationError({"name": _("State your name.")})
+    if not accept and not comment.strip():
+        raise ValidationError({"comment": _("Say why the quote is rejected.")})
+    to = Quote.Status.ACCEPTED if accept else Quote.Status.REJECTED
+    meta = request_meta or {}
+    _record(quote, user, quote.status, to, signer_name=name.strip()[:100], comment=comment.strip(),
+            ip=meta.get("REMOTE_ADDR") or None, user_agent=(meta.get("HTTP_USER_AGENT") or "")[:500])
+    quote.status = to
+    quote.save(update_fields=["status"])
+    return quote
+
+
+def expire_overdue_quotes(today=None) -> int:
+    """Sent quotes past their validity become expired (a recorded transition)."""
+    today = today or timezone.localdate()
+    count = 0
+    for quote in Quote.objects.filter(status=Quote.Status.SENT, valid_until__lt=today):
+        with transaction.atomic():
+            _record(quote, quote.created_by, Quote.Status.SENT, Quote.Status.EXPIRED, comment="Validity ended.")
+            Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.EXPIRED)
+        count += 1
+    return count
+
+
+def check_delete_rate_item(user, item: RateCardItem) -> None:
+    _require_pm(user)
+    if item.quote_lines.exists():
+        raise ValidationError(_("%(item)s is used by %(n)s quote lines; give it an end date instead of deleting it.")
+                              % {"item": item.name_en, "n": item.quote_lines.count()})
+    item.delete()
+
+
+def planned_vs_actual(engagement: Engagement) -> dict:
+    """Per stage: planned and logged person-days, remaining, and cost at the quote's rates
+    (the accepted quote, else the latest one, else the rate card)."""
+    quote = (engagement.quotes.filter(status=Quote.Status.ACCEPTED).order_by("-version").first()
+             or engagement.quotes.order_by("-created_at").first())
+    quoted_rates = {line.item.code: line.rate * (1 - line.discount) for line in quote.lines.select_related("item")} \
+        if quote else {}
+    mapping = default_mapping()
+    rows, total = [], {"planned": Decimal("0"), "logged": Decimal("0"), "planned_cost": Decimal("0"),
+                       "logged_cost": Decimal("0")}
+    for stage in engagement.stages.annotate(logged=Sum("worklogs__person_days")).order_by("order"):
+        item = mapping.get(stage.key)
+        rate = quoted_rates.get(item.code, item.rate) if item else Decimal("0")
+        planned, logged = stage.planned_person_days or Decimal("0"), stage.logged or Decimal("0")
+        row = {"stage": stage, "item": item, "rate": money.fen(rate), "planned": planned, "logged": logged,
+               "remaining": planned - logged, "planned_cost": money.fen(planned * rate),
+               "logged_cost": money.fen(logged * rate), "over": logged > planned}
+        rows.append(row)
+        for key in total:
+            total[key] += row[key]
+    total["remaining"] = total["planned"] - total["logged"]
+    total["over"] = total["logged"] > total["planned"]
+    return {"quote": quote, "rows": rows, "total": total}
+
+
+def burn_series(engagement: Engagement) -> dict:
+    """Cumulative logged person-days by date against the planned total (for the burn chart)."""
+    from engagements.models import WorkLog
+
+    logged = (WorkLog.objects.filter(stage__engagement=engagement).values("date").annotate(pd=Sum("person_days"))
+              .order_by("date"))
+    points, running = [], Decimal("0")
+    for row in logged:
+        running += row["pd"]
+        points.append((row["date"], running))
+    planned = engagement.stages.aggregate(total=Sum("planned_person_days"))["total"] or Decimal("0")
+    return {"points": points, "planned": planned, "start": engagement.start_date, "end": engagement.end_date}
