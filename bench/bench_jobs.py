@@ -473,8 +473,9 @@ def report(dispatch: dict, overhead: dict, held: dict, plain: dict, parse: dict 
          f"{held_before / 1024:.0f} -> {held_after / 1024:.0f} MB (+{held_grew:.0f} MB)",
          f"+ < {flat_limit_mb:.0f} MB", yes(held_grew < flat_limit_mb)),
         ("3. Worker child peak RSS (VmHWM), job that exits",
-         f"{plain_before / 1024:.0f} -> {plain_after / 1024:.0f} MB (+{plain_grew:.0f} MB)",
-         f"+ < {flat_limit_mb:.0f} MB", yes(plain_grew < flat_limit_mb)),
+         f"{plain_before / 1024:.0f} -> {plain_after / 1024:.0f} MB (+{plain_grew:.0f} MB)"
+         + ("" if plain_ok else f", but only {plain['ingested'] / MB:.1f} MB were read and parsed"),
+         f"+ < {flat_limit_mb:.0f} MB", yes(plain_grew < flat_limit_mb) if plain_ok else "n/a"),
     ]
     if parse:
         grew = (parse["peak_kb"] - parse["base_kb"]) / 1024
