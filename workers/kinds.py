@@ -40,6 +40,7 @@ class Kind:
     plan: Callable[[dict, object], Plan]
     parse: Callable[[str, dict, dict], dict]
     progress: Callable[[bytes], int | None] = lambda chunk: None
+    tail_bytes: int | None = None  # parse only the end of the log (None: all of it)
 
 
 # --- parameter checks ---------------------------------------------------------------------
@@ -239,8 +240,9 @@ def parse_evaluation(log: str, files: dict, params: dict) -> dict:
     return {"score": score}
 
 
-INFERENCE_BENCHMARK = Kind(clean=clean_command, plan=plan_command, parse=parse_benchmark)
-EVALUATION = Kind(clean=clean_command, plan=plan_command, parse=parse_evaluation)
+# Scores and MindIE's result tables come at the end of their output.
+INFERENCE_BENCHMARK = Kind(clean=clean_command, plan=plan_command, parse=parse_benchmark, tail_bytes=4 * 1024 * 1024)
+EVALUATION = Kind(clean=clean_command, plan=plan_command, parse=parse_evaluation, tail_bytes=4 * 1024 * 1024)
 
 
 # --- migration_analysis ---------------------------------------------------------------------

@@ -84,8 +84,7 @@ def supervise(job: Job) -> None:
         exit_code = _follow(job, session, run_dir, log_path, kind)
         if exit_code is None:
             return  # cancelled
-        _pull_log(job, session, run_dir, log_path)
-        _save_progress(job, log_path, force=True)
+        _drain(job, session, run_dir, log_path)
         jobs.set_phase(job, "collecting")
         files = _fetch_results(job, session, run_dir, plan.result_files)
     if exit_code == 124:
@@ -97,7 +96,7 @@ def supervise(job: Job) -> None:
                     message=_command_failure(exit_code, job.output_tail))
         return
     try:
-        result = kind.parse(_read_log(log_path), files, job.parameters)
+        result = kind.parse(_read_log(log_path, kind.tail_bytes), files, job.parameters)
     except PermanentError as exc:
         jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.PARSE, message=exc.message)
         return
@@ -112,9 +111,12 @@ def _command_failure(exit_code: int, tail: str) -> str:
     return f"The command exited with code {exit_code}{detail}." + (f" Last output: {' | '.join(last)}" if last else "")
 
 
-def _read_log(path: Path, limit: int = 256 * 1024 * 1024) -> str:
+def _read_log(path: Path, tail: int | None = None, limit: int = 256 * 1024 * 1024) -> str:
+    """The log for parsing: all of it (up to ``limit``), or only its last ``tail`` bytes."""
     with open(path, "rb") as fh:
-        return fh.read(limit).decode("utf-8", errors="replace")
+        if tail is not None:
+            fh.seek(max(0, path.stat().st_size - tail))
+        return fh.read(tail or limit).decode("utf-8", errors="replace")
 
 
 def _follow(job: Job, session: Session, run_dir: str, log_path: Path, kind) -> int | None:
@@ -145,6 +147,13 @@ def _follow(job: Job, session: Session, run_dir: str, log_path: Path, kind) -> i
             raise PermanentError("The remote process disappeared without writing an exit code.", Reason.COMMAND)
         if not chunk:
             time.sleep(POLL_SECONDS)
+
+
+def _drain(job: Job, session: Session, run_dir: str, log_path: Path) -> None:
+    """After the command ended, pull the rest of its log, however long, renewing the lease."""
+    while len(_pull_log(job, session, run_dir, log_path)) == READ_BYTES:
+        _save_progress(job, log_path)
+    _save_progress(job, log_path, force=True)
 
 
 def _pull_log(job: Job, session: Session, run_dir: str, log_path: Path) -> bytes:

@@ -124,6 +124,9 @@ def fetch_host_key(address: str, port: int, timeout: float = CONNECT_TIMEOUT) ->
         transport.close()
 
 
+SFTP_PIECE = 32 * 1024
+
+
 class Session:
     """An SSH connection to one target, as a context manager."""
 
@@ -268,11 +271,17 @@ class Session:
         sftp.chmod(remote_path, mode)
 
     def read_from(self, remote_path: str, offset: int, max_bytes: int) -> bytes:
-        """Up to ``max_bytes`` of a remote file from ``offset`` (for tailing a growing log)."""
+        """Up to ``max_bytes`` of a remote file from ``offset`` (for tailing a growing log).
+
+        The range is requested in 32 KiB pieces all at once (``readv``), not one round trip
+        after another, so a log streams at the link's speed rather than its latency's."""
         try:
             with self.sftp().open(remote_path, "rb") as fh:
-                fh.seek(offset)
-                return fh.read(max_bytes)
+                available = min(max_bytes, fh.stat().st_size - offset)
+                if available <= 0:
+                    return b""
+                pieces = [(offset + start, min(SFTP_PIECE, available - start)) for start in range(0, available, SFTP_PIECE)]
+                return b"".join(fh.readv(pieces))
         except FileNotFoundError:
             return b""
 

@@ -3,6 +3,7 @@
 import hashlib
 import os
 import pwd
+import shlex
 import time
 from pathlib import Path
 
@@ -176,3 +177,11 @@ def test_a_second_benchmark_waits_for_the_first_on_the_same_host(worker, consult
     first.refresh_from_db()
     assert (first.status, second.status) == ("cancelled", "succeeded")
     assert second.started_at >= first.finished_at
+
+
+def test_a_long_log_is_pulled_whole_before_the_result_is_read(worker, consultant, engagement, sim_host):
+    script = "import sys\nfor _ in range(24 * 1024): sys.stdout.write('x' * 1023 + '\\n')\nprint('score: 7.25')"
+    job = start(consultant, engagement, sim_host, "evaluation", command=f"python3 -c {shlex.quote(script)}")
+    wait_for(job, Job.FINAL, timeout=120)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    assert job.result["score"] == 7.25 and job.log_bytes > 24 * 1024 * 1024
