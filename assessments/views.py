@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from engagements.forms import apply_errors
+from reports.quotes import current_items
 from engagements.models import Engagement
 
 from . import services
@@ -139,4 +140,5 @@ def analysis_detail(request, uuid, pk):
         "categories": sorted({row["category"] for row in counts}), "fixes": Finding.Fix.choices,
         "sources": Finding.Source.choices, "total": sum(row["count"] for row in counts),
         "query": urlencode({k: v for k, v in filters.items() if v}),
+        "rate_items": current_items() if request.user.is_pm else [],
     })

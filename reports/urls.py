@@ -1,8 +1,19 @@
 from django.urls import path
 
-from . import views
+from . import quote_views, views
 
 urlpatterns = [
+    path("quotes/", quote_views.quote_list, name="quote_list"),
+    path("quotes/<uuid:uuid>/", quote_views.quote_detail, name="quote_detail"),
+    path("quotes/<uuid:uuid>/send/", quote_views.quote_action, {"action": "send"}, name="quote_send"),
+    path("quotes/<uuid:uuid>/revise/", quote_views.quote_action, {"action": "revise"}, name="quote_revise"),
+    path("quotes/<uuid:uuid>/accept/", quote_views.quote_action, {"action": "accept"}, name="quote_accept"),
+    path("quotes/<uuid:uuid>/reject/", quote_views.quote_action, {"action": "reject"}, name="quote_reject"),
+    path("quotes/<uuid:uuid>/export.<str:fmt>", quote_views.quote_export, name="quote_export"),
+    path("engagements/<uuid:uuid>/quote-from-plan/", quote_views.quote_from_plan, name="quote_from_plan"),
+    path("engagements/<uuid:uuid>/analyses/<int:pk>/quote/", quote_views.quote_from_analysis, name="quote_from_analysis"),
+    path("engagements/<uuid:uuid>/economics/", quote_views.engagement_economics, name="engagement_economics"),
+    path("timesheets/", quote_views.timesheets, name="timesheets"),
     path("engagements/<uuid:uuid>/reports/", views.engagement_reports, name="engagement_reports"),
     path("reports/verify/", views.verify, name="report_verify"),
     path("reports/<uuid:uuid>/", views.version_detail, name="version_detail"),

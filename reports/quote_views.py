@@ -1,0 +1,285 @@
+"""Quotes, planned vs actual and timesheets in the browser. Views parse input and call
+``reports.quotes`` and ``reports.exports``."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from assessments.models import MigrationAnalysis
+from engagements.forms import apply_errors
+from engagements.models import Customer, Engagement, StageKey
+
+from . import exports, quotes
+from .charts import burn_chart
+from .models import Quote, RateCardItem
+
+LANGUAGES = {"zh-hans", "en"}
+
+
+class QuoteForm(forms.Form):
+    customer = forms.ModelChoiceField(label=gettext_lazy("Customer"), queryset=Customer.objects.all())
+    engagement = forms.ModelChoiceField(label=gettext_lazy("Engagement"), queryset=Engagement.objects.all(),
+                                        required=False)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    tax_rate = forms.DecimalField(label=gettext_lazy("Tax rate"), initial="0.06", min_value=0, max_value="0.99",
+                                  decimal_places=4, help_text=gettext_lazy("As a fraction: 0.06 means 6% VAT on services."))
+    valid_until = forms.DateField(label=gettext_lazy("Valid until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class LineForm(forms.Form):
+    item = forms.ModelChoiceField(label=gettext_lazy("Service"), queryset=RateCardItem.objects.none(), required=False)
+    description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
+    person_days = forms.CharField(label=gettext_lazy("Person-days"), required=False)
+    rate = forms.CharField(label=gettext_lazy("Rate"), required=False)
+    discount = forms.CharField(label=gettext_lazy("Discount"), required=False, initial="0")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The current rate card, plus any older rate a line of a draft still uses.
+        current = [item.pk for item in quotes.current_items()]
+        self.fields["item"].queryset = RateCardItem.objects.filter(
+            Q(pk__in=current) | Q(quote_lines__quote__status=Quote.Status.DRAFT)).distinct()
+
+
+class CloudForm(forms.Form):
+    resource = forms.CharField(label=gettext_lazy("Resource"), max_length=100, required=False)
+    specification = forms.CharField(label=gettext_lazy("Specification"), max_length=300, required=False)
+    quantity = forms.CharField(label=gettext_lazy("Quantity"), required=False, initial="1")
+    monthly_cost = forms.CharField(label=gettext_lazy("Monthly cost"), required=False)
+    months = forms.CharField(label=gettext_lazy("Months"), required=False, initial="1")
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=3)
+CloudFormSet = forms.formset_factory(CloudForm, extra=2)
+
+
+class DecisionForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Your name"), max_length=100, required=False)
+    comment = forms.CharField(label=gettext_lazy("Comments"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(label=gettext_lazy("Your password, again"), widget=forms.PasswordInput)
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError(_("The end of the range is before its start."))
+        if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 400:
+            raise ValidationError(_("Choose at most a year and a month."))
+        return data
+
+
+def _quote(request, uuid) -> Quote:
+    return get_object_or_404(quotes.quotes_visible_to(request.user), uuid=uuid)
+
+
+def _language(request) -> str:
+    language = request.GET.get("lang") or request.user.language or "zh-hans"
+    return language if language in LANGUAGES else "zh-hans"
+
+
+@login_required
+def quote_list(request):
+    form = QuoteForm(request.POST or None) if request.user.is_pm else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            quote = quotes.check_create_quote(request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("quote_detail", uuid=quote.uuid)
+    rows = [(quote, quote.totals()) for quote in quotes.quotes_visible_to(request.user).prefetch_related("lines", "cloud_lines")[:200]]
+    return render(request, "reports/quotes/quote_list.html", {"rows": rows, "form": form},
+                  status=400 if form is not None and form.is_bound else 200)
+
+
+def _line_initial(quote: Quote):
+    lines = [{"item": l.item, "description": l.description, "person_days": l.person_days, "rate": l.rate,
+              "discount": l.discount} for l in quote.lines.select_related("item")]
+    cloud = [{"resource": c.resource, "specification": c.specification, "quantity": c.quantity,
+              "monthly_cost": c.monthly_cost, "months": c.months} for c in quote.cloud_lines.all()]
+    return lines, cloud
+
+
+def _apply_line_errors(formset, prefix: str, exc: ValidationError) -> None:
+    """Put ``lines.2.discount``-style errors on the second form's field."""
+    for key, messages_ in exc.message_dict.items():
+        parts = key.split(".")
+        if parts[0] != prefix or len(parts) < 2:
+            formset._non_form_errors = formset.non_form_errors() + messages_
+            continue
+        form = formset.forms[int(parts[1])]
+        form.add_error(parts[2] if len(parts) > 2 and parts[2] in form.fields else None, messages_)
+
+
+@login_required
+def quote_detail(request, uuid):
+    quote = _quote(request, uuid)
+    editable = request.user.is_pm and not quote.is_frozen
+    lines_initial, cloud_initial = _line_initial(quote)
+    line_forms = LineFormSet(request.POST or None, prefix="lines", initial=lines_initial) if editable else None
+    cloud_forms = CloudFormSet(request.POST or None, prefix="cloud", initial=cloud_initial) if editable else None
+    status = 200
+    if editable and request.method == "POST":
+        if line_forms.is_valid() and cloud_forms.is_valid():
+            # Only filled rows count; their original positions map errors back to the right row.
+            lines = [f.cleaned_data for f in line_forms if f.cleaned_data.get("item")]
+            cloud = [f.cleaned_data for f in cloud_forms if (f.cleaned_data.get("resource") or f.cleaned_data.get("monthly_cost"))]
+            try:
+                quotes.check_set_lines(request.user, quote, lines, cloud)
+            except ValidationError as exc:
+                filled_lines = [i for i, f in enumerate(line_forms) if f.cleaned_data.get("item")]
+                filled_cloud = [i for i, f in enumerate(cloud_forms)
+                                if f.cleaned_data.get("resource") or f.cleaned_data.get("monthly_cost")]
+                remapped = {}
+                for key, errors in exc.message_dict.items():
+                    parts = key.split(".")
+                    if len(parts) >= 2 and parts[1].isdigit():
+                        rows = filled_lines if parts[0] == "lines" else filled_cloud
+                        parts[1] = str(rows[int(parts[1])])
+                    remapped[".".join(parts)] = errors
+                _apply_line_errors(line_forms, "lines", ValidationError({k: v for k, v in remapped.items() if k.startswith("lines")}))
+                _apply_line_errors(cloud_forms, "cloud_lines",
+                                   ValidationError({k: v for k, v in remapped.items() if k.startswith("cloud_lines")}))
+                status = 400
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("quote_detail", uuid=quote.uuid)
+        else:
+            status = 400
+    return render(request, "reports/quotes/quote_detail.html", {
+        "quote": quote, "totals": quote.totals(), "lines": quote.lines.select_related("item"),
+        "cloud": quote.cloud_lines.all(), "editable": editable, "line_forms": line_forms, "cloud_forms": cloud_forms,
+        "events": quote.events.select_related("actor"), "decision_form": DecisionForm(),
+        "can_decide": quote.status == Quote.Status.SENT and request.user.is_customer_contact,
+        "language": _language(request),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def quote_action(request, uuid, action):
+    quote = _quote(request, uuid)
+    try:
+        if action == "send":
+            quotes.check_send(request.user, quote)
+            messages.success(request, _("Sent: the quote is frozen; a change makes a new version."))
+        elif action == "revise":
+            quote = quotes.check_revise(request.user, quote)
+            messages.success(request, _("Version %(n)s is a draft copy to edit.") % {"n": quote.version})
+        else:
+            form = DecisionForm(request.POST)
+            form.is_valid()
+            data = form.cleaned_data
+            quotes.check_decide(request.user, quote, accept=action == "accept", password=data.get("password", ""),
+                                name=data.get("name", ""), comment=data.get("comment", ""), request_meta=request.META)
+            messages.success(request, _("Accepted. Thank you.") if action == "accept" else _("Rejected."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("quote_detail", uuid=quote.uuid)
+
+
+@login_required
+def quote_export(request, uuid, fmt):
+    quote = _quote(request, uuid)
+    language = _language(request)
+    name = f"{quote.number}-v{quote.version}"
+    if fmt == "xlsx":
+        response = HttpResponse(exports.quote_xlsx(quote, language),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    elif fmt == "csv":
+        response = HttpResponse(exports.quote_csv(quote, language), content_type="text/csv; charset=utf-8")
+    elif fmt == "pdf":
+        response = HttpResponse(exports.quote_pdf(quote, language), content_type="application/pdf")
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+def quote_from_plan(request, uuid):
+    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
+    if not request.user.is_pm:
+        raise PermissionDenied(_("Only a project manager can prepare quotes."))
+    items = quotes.current_items()
+    defaults = quotes.default_mapping()
+    mapping_form = forms.Form(request.POST or None)
+    for key, label in StageKey.choices:
+        mapping_form.fields[key] = forms.ModelChoiceField(
+            label=label, queryset=RateCardItem.objects.filter(pk__in=[i.pk for i in items]), required=False,
+            initial=defaults.get(key))
+    if request.method == "POST" and mapping_form.is_valid():
+        try:
+            quote = quotes.check_build_from_plan(request.user, engagement,
+                                                 {k: v for k, v in mapping_form.cleaned_data.items() if v})
+        except ValidationError as exc:
+            apply_errors(mapping_form, exc)
+        else:
+            return redirect("quote_detail", uuid=quote.uuid)
+    stages = {s.key: s for s in engagement.stages.all()}
+    rows = [(mapping_form[key], stages[key]) for key, _label in StageKey.choices]
+    return render(request, "reports/quotes/quote_from_plan.html", {"engagement": engagement, "rows": rows,
+                                                                   "form": mapping_form},
+                  status=400 if mapping_form.is_bound else 200)
+
+
+@login_required
+@require_POST
+def quote_from_analysis(request, uuid, pk):
+    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
+    analysis = get_object_or_404(MigrationAnalysis, pk=pk, engagement=engagement)
+    item = get_object_or_404(RateCardItem, pk=request.POST.get("item"))
+    try:
+        quote = quotes.check_build_from_analysis(request.user, analysis, item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("analysis_detail", uuid=engagement.uuid, pk=analysis.pk)
+    return redirect("quote_detail", uuid=quote.uuid)
+
+
+@login_required
+def engagement_economics(request, uuid):
+    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
+    if not request.user.is_provider_staff:
+        raise Http404
+    figures = quotes.planned_vs_actual(engagement)
+    return render(request, "reports/quotes/economics.html", {
+        "engagement": engagement, "figures": figures, "chart": burn_chart(quotes.burn_series(engagement)),
+    })
+
+
+@login_required
+def timesheets(request):
+    if not request.user.is_provider_staff:
+        raise Http404
+    today = timezone.localdate()
+    default = {"start": today.replace(day=1), "end": today}
+    form = RangeForm(request.GET or None, initial=default)
+    start, end = default["start"], default["end"]
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    people = None if request.user.is_pm else [request.user]
+    sheet = exports.timesheet(start, end, people)
+    fmt = request.GET.get("format")
+    language = _language(request)
+    if fmt in ("xlsx", "csv") and not form.errors:
+        body = exports.timesheet_xlsx(sheet, language) if fmt == "xlsx" else exports.timesheet_csv(sheet, language)
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8" if fmt == "csv" else
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="timesheet-{start}-{end}.{fmt}"'
+        return response
+    return render(request, "reports/quotes/timesheets.html", {"form": form, "sheet": sheet, "start": start, "end": end},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,90 @@
+"""Quotes, planned vs actual and timesheets through the browser's endpoints."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from engagements import services as engagement_services
+from reports import quotes
+from reports.models import Quote, RateCardItem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def planned(engagement, pm):
+    for stage in engagement.stages.all():
+        engagement_services.check_plan_stage(pm, stage, {"planned_start": engagement.start_date,
+                                                         "planned_end": engagement.start_date,
+                                                         "planned_person_days": Decimal("5")})
+    return engagement
+
+
+def test_pm_builds_from_the_plan_edits_and_sends(client, pm, planned):
+    client.force_login(pm)
+    response = client.post(reverse("quote_from_plan", args=[planned.uuid]),
+                           {"survey": RateCardItem.objects.get(code="survey-assessment").pk})
+    quote = Quote.objects.get()
+    assert response.status_code == 302 and quote.lines.get().person_days == 5
+    line_item = quote.lines.get().item.pk
+    form = {"lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0", "cloud-TOTAL_FORMS": "1", "cloud-INITIAL_FORMS": "0",
+            "lines-0-item": line_item, "lines-0-person_days": "5", "lines-0-rate": "3500", "lines-0-discount": "1.5",
+            "lines-1-item": "", "cloud-0-resource": "", "cloud-0-monthly_cost": ""}
+    bad = client.post(reverse("quote_detail", args=[quote.uuid]), form)
+    assert bad.status_code == 400 and "A discount is between 0 and 100%." in bad.content.decode()
+    assert quote.lines.get().discount == 0  # nothing changed
+    form["lines-0-discount"] = "0.1"
+    form.update({"cloud-0-resource": "BMS", "cloud-0-monthly_cost": "45000", "cloud-0-months": "1", "cloud-0-quantity": "1"})
+    assert client.post(reverse("quote_detail", args=[quote.uuid]), form).status_code == 302
+    assert quote.totals().total == Decimal("15750.00") + Decimal("945.00") + Decimal("45000.00")
+    xlsx = client.get(reverse("quote_export", args=[quote.uuid, "xlsx"]) + "?lang=en")
+    assert load_workbook(io.BytesIO(xlsx.content)).active["F6"].value == "=ROUND(C6*D6*(1-E6),2)"
+    assert client.get(reverse("quote_export", args=[quote.uuid, "pdf"])).content.startswith(b"%PDF")
+    assert client.post(reverse("quote_send", args=[quote.uuid])).status_code == 302
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    frozen = client.post(reverse("quote_detail", args=[quote.uuid]), form)
+    assert frozen.status_code == 200 and quote.lines.get().discount == Decimal("0.1")  # no form for a sent quote
+
+
+def test_customer_sees_sent_quotes_and_accepts(client, pm, contact, stranger, planned):
+    quote = quotes.check_build_from_plan(pm, planned)
+    client.force_login(contact)
+    assert client.get(reverse("quote_detail", args=[quote.uuid])).status_code == 404  # a draft
+    quotes.check_send(pm, quote)
+    page = client.get(reverse("quote_detail", args=[quote.uuid])).content.decode()
+    assert 'data-testid="decide"' in page
+    client.post(reverse("quote_accept", args=[quote.uuid]), {"name": "Li Na", "password": "correct-horse-battery"})
+    quote.refresh_from_db()
+    assert quote.status == "accepted"
+    client.force_login(stranger)
+    assert client.get(reverse("quote_detail", args=[quote.uuid])).status_code == 404
+    assert client.get(reverse("quote_list")).content.decode().count(quote.number) == 0
+
+
+def test_economics_and_timesheets_pages(client, pm, consultant, contact, planned):
+    survey = planned.stages.get(key="survey")
+    engagement_services.check_transition_stage(consultant, survey, "in_progress")
+    import datetime
+
+    for n in range(6):
+        engagement_services.check_log_work(consultant, survey, datetime.date.today() - datetime.timedelta(days=n + 1),
+                                           "1", "work")
+    client.force_login(pm)
+    page = client.get(reverse("engagement_economics", args=[planned.uuid])).content.decode()
+    assert 'data-testid="burn-chart"' in page and "6.00" in page
+    sheet = client.get(reverse("timesheets"), {"start": "2020-01-01", "end": "2020-12-31"})
+    assert sheet.status_code == 200
+    bad = client.get(reverse("timesheets"), {"start": "2026-05-01", "end": "2026-04-01"})
+    assert bad.status_code == 400 and "before its start" in bad.content.decode()
+    today = datetime.date.today()
+    xlsx = client.get(reverse("timesheets"), {"start": str(today - datetime.timedelta(days=30)), "end": str(today),
+                                              "format": "xlsx"})
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws["D2"].value == 6.0
+    client.force_login(contact)
+    assert client.get(reverse("engagement_economics", args=[planned.uuid])).status_code == 404
+    assert client.get(reverse("timesheets")).status_code == 404
