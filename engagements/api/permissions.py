@@ -1,39 +1,52 @@
-"""Who may do what through the API. Which objects a user sees is decided in one place:
-``scoped`` builds every viewset's queryset from ``Engagement.objects.visible_to``."""
+"""Who may do what through the API.
+
+Which objects a user sees is decided in one place, ``scoped``, from the models' own
+``visible_to`` rules: out of scope answers 404. Customer contacts read and never write
+(403); whether staff may change an object is decided by the ``check_*`` services."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from ..models import ChecklistItem, Customer, Engagement, MigrationModel, Risk, Stage, WorkLog
 
+# Registers internal to the service provider: customer contacts never see them.
+STAFF_ONLY_MODELS = (WorkLog, Risk)
+
+
+def is_staff(user) -> bool:
+    """The service provider's people (PMs and consultants), as opposed to customer contacts."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_provider_staff", False))
+
 
 class ReadOnlyForCustomers(BasePermission):
-    """Customer contacts read; only the provider's staff write (the services check the rest)."""
+    """Signed-in users read; only the provider's staff write (the services check the rest)."""
 
     message = _("Customer contacts have read-only access.")
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and
-                    (request.method in SAFE_METHODS or request.user.is_provider_staff))
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or is_staff(user)
 
 
 def scoped(user, model):
-    """Objects of ``model`` the user may see; anything else answers 404."""
+    """The objects of ``model`` ``user`` may see: the API's only scoping rule."""
+    if model in STAFF_ONLY_MODELS and not is_staff(user):
+        return model.objects.none()
     engagements = Engagement.objects.visible_to(user)
     if model is Engagement:
         return engagements
     if model is Customer:
-        return Customer.objects.filter(engagements__in=engagements).distinct() if not user.is_pm else Customer.objects.all()
+        if getattr(user, "is_pm", False):
+            return Customer.objects.all()
+        return Customer.objects.filter(pk__in=engagements.values("customer"))
     if model is Stage:
-        return Stage.objects.filter(engagement__in=engagements)
-    if model is MigrationModel:
-        return MigrationModel.objects.filter(engagement__in=engagements)
+        return Stage.objects.visible_to(user)
     if model is ChecklistItem:
-        return ChecklistItem.objects.filter(stage__engagement__in=engagements)
-    if model in (WorkLog, Risk):
-        # Internal to the service provider: customer contacts never see them.
-        if not user.is_provider_staff:
-            return model.objects.none()
-        field = "stage__engagement__in" if model is WorkLog else "engagement__in"
-        return model.objects.filter(**{field: engagements})
-    raise LookupError(model)
+        return ChecklistItem.objects.filter(stage__in=Stage.objects.visible_to(user))
+    if model is WorkLog:
+        return WorkLog.objects.filter(stage__in=Stage.objects.visible_to(user))
+    if model in (MigrationModel, Risk):
+        return model.objects.filter(engagement__in=engagements)
+    raise LookupError(f"No API scope for {model.__name__}")

@@ -1,9 +1,47 @@
-"""API representations. Reads are plain model fields plus computed figures; writes are
-validated for shape here and then go through the ``check_*`` services."""
+"""API representations. Reads are model fields plus computed figures; writes are checked
+for shape here and then go through the ``check_*`` services, which decide the rest.
 
+Fields listed in ``Meta.staff_only_fields`` are what the HTML pages show only to the
+service provider's staff: customer contacts never receive them."""
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import ChecklistItem, Customer, Engagement, MigrationModel, Risk, Stage, StageTransition, User, WorkLog
+from .permissions import is_staff, scoped
+
+STAFF_ONLY = _("Provider staff only: absent for customer contacts.")
+
+
+class StaffOnlyFieldsMixin:
+    """Drops ``Meta.staff_only_fields`` unless the request comes from provider staff.
+
+    The schema generator (a view with ``swagger_fake_view``) documents every field.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        view = self.context.get("view")
+        request = self.context.get("request")
+        if getattr(view, "swagger_fake_view", False) or (request is not None and is_staff(request.user)):
+            return fields
+        for name in getattr(self.Meta, "staff_only_fields", ()):
+            fields.pop(name, None)
+        return fields
+
+
+class ScopedSlugRelatedField(serializers.SlugRelatedField):
+    """A reference to an object the requesting user may see (else "does not exist")."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.model.objects.none()
+        return scoped(request.user, self.model)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -12,15 +50,20 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["uuid", "name", "short_name"]
 
 
-class EngagementSerializer(serializers.ModelSerializer):
-    customer = serializers.SlugRelatedField(slug_field="uuid", queryset=Customer.objects.all())
-    pm = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(role=User.Role.PM))
+class EngagementSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="uuid", queryset=Customer.objects.all(),
+                                            help_text=_("Customer UUID"))
+    pm = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(role=User.Role.PM),
+                                      help_text=_("Username of the project manager"))
     consultants = serializers.SlugRelatedField(slug_field="username", many=True, required=False,
-                                               queryset=User.objects.filter(role=User.Role.CONSULTANT))
-    progress = serializers.SerializerMethodField()
-    planned_person_days = serializers.DecimalField(source="planned_pd", max_digits=8, decimal_places=2, read_only=True)
-    actual_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2, read_only=True)
-    late_stages = serializers.IntegerField(read_only=True)
+                                               queryset=User.objects.filter(role=User.Role.CONSULTANT),
+                                               help_text=_("Usernames of the assigned consultants"))
+    progress = serializers.SerializerMethodField(help_text=_("Share done, 0..1"))
+    planned_person_days = serializers.DecimalField(source="planned_pd", max_digits=8, decimal_places=2,
+                                                   read_only=True, help_text=STAFF_ONLY)
+    actual_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2,
+                                                  read_only=True, help_text=STAFF_ONLY)
+    late_stages = serializers.IntegerField(read_only=True, help_text=STAFF_ONLY)
 
     class Meta:
         model = Engagement
@@ -30,24 +73,20 @@ class EngagementSerializer(serializers.ModelSerializer):
                   "score_diff_threshold", "loss_warmup_steps", "acceptance_signed_at", "progress",
                   "planned_person_days", "actual_person_days", "late_stages", "internal_notes"]
         read_only_fields = ["acceptance_signed_at"]
+        staff_only_fields = ["planned_person_days", "actual_person_days", "late_stages", "internal_notes"]
 
     def get_progress(self, engagement) -> float:
         return round(engagement.progress(), 4)
 
-    def to_representation(self, engagement):
-        data = super().to_representation(engagement)
-        request = self.context.get("request")
-        if request is None or not request.user.is_provider_staff:
-            data.pop("internal_notes", None)  # never shown to the customer
-        return data
 
-
-class MigrationModelSerializer(serializers.ModelSerializer):
-    engagement = serializers.SlugRelatedField(slug_field="uuid", queryset=Engagement.objects.all())
+class MigrationModelSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
+    engagement = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
 
     class Meta:
         model = MigrationModel
         fields = ["id", "engagement", "name", "task_type", "size", "source_repository", "scope"]
+        read_only_fields = fields
+        staff_only_fields = ["source_repository"]
 
 
 class StageTransitionSerializer(serializers.ModelSerializer):
@@ -58,12 +97,15 @@ class StageTransitionSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "reason", "actor", "created_at"]
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
+    """A stage and its plan. ``status`` changes only through the ``transition`` action."""
+
     engagement = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    progress = serializers.SerializerMethodField()
-    logged_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2, read_only=True)
+    progress = serializers.SerializerMethodField(help_text=_("Share done, 0..1"))
+    logged_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2,
+                                                  read_only=True, help_text=STAFF_ONLY)
     is_late = serializers.SerializerMethodField()
-    allowed_moves = serializers.SerializerMethodField()
+    allowed_moves = serializers.SerializerMethodField(help_text=_("Statuses the stage may move to now"))
 
     class Meta:
         model = Stage
@@ -71,6 +113,8 @@ class StageSerializer(serializers.ModelSerializer):
                   "planned_person_days", "actual_start", "actual_end", "progress", "logged_person_days", "is_late",
                   "allowed_moves"]
         read_only_fields = ["key", "order", "status", "actual_start", "actual_end"]
+        extra_kwargs = {"planned_person_days": {"help_text": STAFF_ONLY}}
+        staff_only_fields = ["planned_person_days", "logged_person_days"]
 
     def get_progress(self, stage) -> float:
         return round(stage.progress(), 4)
@@ -83,48 +127,55 @@ class StageSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=Stage.Status.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    to = serializers.ChoiceField(choices=Stage.Status.choices, help_text=_("The status to move to"))
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text=_("Required to block, skip or reopen a stage"))
 
 
-class ChecklistItemSerializer(serializers.ModelSerializer):
+class ChecklistItemSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
     stage = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text=STAFF_ONLY)
 
     class Meta:
         model = ChecklistItem
-        fields = ["id", "stage", "position", "title_en", "title_zh", "required", "state", "waive_reason", "closed_at"]
+        fields = ["id", "stage", "position", "title_en", "title_zh", "required", "state", "waive_reason",
+                  "closed_by", "closed_at"]
         read_only_fields = fields
+        staff_only_fields = ["closed_by", "closed_at"]
 
 
 class ChecklistStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ChecklistItem.State.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text=_("Required to waive an item"))
 
 
 class WorkLogSerializer(serializers.ModelSerializer):
-    stage = serializers.SlugRelatedField(slug_field="uuid", queryset=Stage.objects.all())
+    stage = ScopedSlugRelatedField(Stage, slug_field="uuid", help_text=_("Stage UUID"))
     consultant = serializers.CharField(source="consultant.username", read_only=True)
-    person_days = serializers.CharField(help_text="Person-days in steps of WORKLOG_STEP_DAYS, e.g. 0.5")
+    # Parsed and checked by the services (steps, at most 1 a day): a string keeps "0.5" exact.
+    person_days = serializers.CharField(help_text=_("Person-days in steps of WORKLOG_STEP_DAYS, e.g. 0.5 or 1"))
 
     class Meta:
         model = WorkLog
         fields = ["uuid", "stage", "consultant", "date", "person_days", "summary", "blockers", "created_at"]
         read_only_fields = ["created_at"]
 
-    def to_representation(self, log):
-        data = super().to_representation(log)
-        data["person_days"] = str(log.person_days)
-        return data
-
 
 class RiskSerializer(serializers.ModelSerializer):
-    engagement = serializers.SlugRelatedField(slug_field="uuid", queryset=Engagement.objects.all())
+    engagement = ScopedSlugRelatedField(Engagement, slug_field="uuid",
+                                        help_text=_("Engagement UUID; fixed once the risk exists"))
     owner = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), required=False,
-                                         allow_null=True)
-    score = serializers.IntegerField(read_only=True)
+                                         allow_null=True, help_text=_("Username of someone on the engagement"))
+    score = serializers.IntegerField(read_only=True, help_text=_("Likelihood x impact"))
 
     class Meta:
         model = Risk
         fields = ["uuid", "engagement", "category", "description", "likelihood", "impact", "score", "mitigation",
                   "owner", "status", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_engagement(self, engagement):
+        if self.instance is not None and engagement.pk != self.instance.engagement_id:
+            raise serializers.ValidationError(_("A risk cannot move to another engagement."))
+        return engagement
