@@ -7,7 +7,6 @@ from csp.decorators import csp_update
 from django.template.loader import get_template
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from assessments.api import LossCurveViewSet
@@ -49,7 +48,7 @@ def swagger_docs(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api_token"),
+    path("auth/token/", views.TokenView.as_view(), name="api_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", swagger_docs, name="api_docs"),
     path("", include(router.urls)),

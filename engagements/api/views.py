@@ -5,6 +5,7 @@ from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
@@ -15,20 +16,27 @@ from . import filters, serializers
 from .permissions import ReadOnlyForCustomers, scoped
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Base of every viewset: the user's scope of ``model``, read-only for customer contacts."""
+class UserLanguageMixin:
+    """Answer in the language of the user's profile, as the pages do.
 
-    permission_classes = [ReadOnlyForCustomers]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    model = None
+    ``UserLanguageMiddleware`` runs before DRF authenticates a token, so for token users
+    the language is chosen here, once the user is known."""
 
     def perform_authentication(self, request):
-        # A token arrives after the middleware chose the language: serve the user's own here too.
         super().perform_authentication(request)
         language = getattr(request.user, "language", "")
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+
+
+class ScopedViewSet(UserLanguageMixin, viewsets.GenericViewSet):
+    """Only objects in the user's scope exist here (others answer 404); customer contacts
+    read and never write (403)."""
+
+    permission_classes = [ReadOnlyForCustomers]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    model = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
@@ -40,7 +48,15 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return self.get_queryset().get(pk=obj.pk)
 
 
+@extend_schema(auth=[], tags=["auth"])
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for the user's API token; send it on every request
+    as ``Authorization: Token <token>``."""
+
+
 class CustomerViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Customer organisations: PMs see all, everyone else those of the engagements they see."""
+
     model = Customer
     serializer_class = serializers.CustomerSerializer
     lookup_field = "uuid"
@@ -79,6 +95,8 @@ class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 
 
 class MigrationModelViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Models under migration (read-only here; they are managed in the admin)."""
+
     model = MigrationModel
     serializer_class = serializers.MigrationModelSerializer
     filterset_class = filters.MigrationModelFilter
@@ -102,6 +120,7 @@ class StageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return super().get_queryset().with_figures().select_related("engagement").order_by("engagement", "order")
 
     def partial_update(self, request, uuid=None):
+        """Change the plan: planned dates and person-days."""
         stage = self.get_object()
         serializer = self.get_serializer(stage, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -111,6 +130,8 @@ class StageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(request=serializers.TransitionSerializer, responses=serializers.StageSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request, uuid=None):
+        """Move the stage to another status (see ``allowed_moves``). Blocking, skipping and
+        reopening need a reason; done needs every required checklist item done or waived."""
         stage = self.get_object()
         move = serializers.TransitionSerializer(data=request.data)
         move.is_valid(raise_exception=True)
@@ -120,12 +141,15 @@ class StageViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(responses=serializers.StageTransitionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def transitions(self, request, uuid=None):
+        """The stage's status history, oldest first."""
         stage = self.get_object()
         history = stage.transitions.select_related("actor")
         return Response(serializers.StageTransitionSerializer(history, many=True).data)
 
 
 class ChecklistItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The checklists of the stages; their state changes through ``set-state``."""
+
     model = ChecklistItem
     serializer_class = serializers.ChecklistItemSerializer
     filterset_class = filters.ChecklistItemFilter
@@ -137,6 +161,7 @@ class ChecklistItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=serializers.ChecklistStateSerializer, responses=serializers.ChecklistItemSerializer)
     @action(detail=True, methods=["post"], url_path="set-state")
     def set_state(self, request, pk=None):
+        """Tick (done), waive (with a reason) or reopen (open) a checklist item."""
         item = self.get_object()
         change = serializers.ChecklistStateSerializer(data=request.data)
         change.is_valid(raise_exception=True)

@@ -431,6 +431,32 @@ def test_page_size_is_capped_at_200(pm, consultant, engagement):
     assert client.get("/api/worklogs/", {"page": 99}).status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/api/engagements/", "/api/stages/", "/api/checklist-items/", "/api/models/",
+                                 "/api/worklogs/", "/api/risks/", "/api/customers/"])
+def test_lists_cost_the_same_queries_for_more_rows(pm, consultant, customer_a, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def fill(n):
+        for _ in range(n):
+            eng = make_engagement(pm, customer_a, consultants=[consultant])
+            MigrationModelFactory(engagement=eng)
+            services.check_save_risk(pm, eng, {"category": "time", "description": "x", "likelihood": 1, "impact": 1,
+                                               "owner": consultant})
+            WorkLog.objects.create(consultant=consultant, stage=eng.stages.first(), date=yesterday(),
+                                   person_days=Decimal("0.5"), summary="x")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client_for(pm).get(url, {"page_size": 200}).status_code == 200
+        return len(queries)
+
+    fill(1)
+    few = count()
+    fill(3)
+    assert count() == few
+
+
 # --- the error handler (pure) --------------------------------------------------------------------
 
 FIELD = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True)
