@@ -20,7 +20,8 @@ class EngagementFilter(django_filters.FilterSet):
         fields = ["status", "target_framework", "customer", "pm", "consultant", "q"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value) | Q(customer__name__icontains=value))
+        text = Q(code__icontains=value) | Q(title__icontains=value) | Q(customer__name__icontains=value)
+        return queryset.filter(text)
 
 
 class MigrationModelFilter(django_filters.FilterSet):

@@ -538,7 +538,8 @@ def test_swagger_ui_renders_in_chromium_without_csp_violations(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page()
             page.add_init_script("window.violations = [];"
