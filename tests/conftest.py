@@ -283,3 +283,13 @@ def acceptance_ready(engagement, consultant):
     check_set_score_baseline(consultant, engagement, "ceval", 70.58)
     PerformanceBaseline.objects.create(engagement=engagement, metric="tokens_per_s", direction="higher", value=100)
     return engagement
+
+
+@pytest.fixture
+def rate_card(db):
+    """The rate card the data migration seeds; a transactional test's flush removes it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("reports.migrations.0004_seed_rate_card").seed(apps, None)

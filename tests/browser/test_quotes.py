@@ -14,7 +14,7 @@ from reports.models import Quote
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_pm_quotes_the_plan_and_the_customer_accepts(sign_in, live_server, pm, contact, engagement):
+def test_pm_quotes_the_plan_and_the_customer_accepts(sign_in, live_server, pm, contact, engagement, rate_card):
     for stage in engagement.stages.all():
         engagement_services.check_plan_stage(pm, stage, {"planned_start": engagement.start_date,
                                                          "planned_end": engagement.start_date,
