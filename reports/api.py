@@ -10,6 +10,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from engagements.api.views import UserLanguageMixin
+
 from . import services
 from .models import ReportVersion, SignOffEvent
 
@@ -49,7 +51,8 @@ class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField()
 
 
-class ReportVersionViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class ReportVersionViewSet(UserLanguageMixin, viewsets.GenericViewSet, mixins.ListModelMixin,
+                           mixins.RetrieveModelMixin):
     serializer_class = ReportVersionSerializer
     permission_classes = [IsAuthenticated]
     lookup_field = "uuid"
@@ -90,7 +93,7 @@ class ReportVersionViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixin
         return Response(SignOffEventSerializer(event).data)
 
 
-class VerifyViewSet(viewsets.ViewSet):
+class VerifyViewSet(UserLanguageMixin, viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
 

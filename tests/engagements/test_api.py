@@ -531,29 +531,3 @@ def test_the_docs_page_keeps_a_strict_csp(consultant):
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
     assert "javascript" in script["Content-Type"]
     assert "sha256-" not in client.get("/api/engagements/")["Content-Security-Policy"]
-
-
-@pytest.mark.browser
-def test_swagger_ui_renders_in_chromium_without_csp_violations(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.add_init_script("window.violations = [];"
-                                 "document.addEventListener('securitypolicyviolation',"
-                                 " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));")
-            page.goto(f"{live_server.url}/api/docs/")
-            page.wait_for_selector(".opblock", timeout=30_000)
-            assert page.locator(".opblock").count() > 20
-            assert "Ascend migration portal API" in page.locator(".title").first.inner_text()
-            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(250, 250, 250)"
-            assert page.evaluate("window.violations") == []
-            # The listener does see violations: an injected inline script is blocked and reported.
-            page.evaluate("() => { const s = document.createElement('script'); s.textContent = '1';"
-                          " document.body.appendChild(s); }")
-            page.wait_for_function("window.violations.length > 0")
-        finally:
-            browser.close()

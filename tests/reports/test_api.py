@@ -14,7 +14,7 @@ SIGN = {"password": "correct-horse-battery", "name": "Li Na", "title": "CTO", "c
 
 
 def client_for(user):
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # a token user's language comes from the request
+    client = APIClient()
     client.force_authenticate(user)
     return client
 
