@@ -4,6 +4,9 @@ Idempotent: running it again changes nothing that is already there.
 """
 
 import datetime
+import subprocess
+import sys
+import tempfile
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -60,6 +63,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         self._grid_engagement(customers["grid"], users, today)
         self._llm_engagement(customers["llm"], users, today)
+        self._acceptance_and_quote(users["pm"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _customer(self, name: str, short: str) -> Customer:
@@ -85,6 +89,26 @@ class Command(BaseCommand):
             if item.required:
                 services.check_set_checklist_item(actor, item, ChecklistItem.State.DONE)
         services.do_transition_stage(actor, stage, Stage.Status.DONE, at=self._at(finished))
+
+    def _acceptance_and_quote(self, pm):
+        """A GPU reference loss curve (a real fp32 run of the simulated host's training script)
+        and a pre-migration score for the smart-grid engagement, so an NPU training job on the
+        simulated host can be compared and reported; and a draft quote of the LLM plan."""
+        from assessments.services import check_add_curve_from_log, check_set_score_baseline
+        from reports.quotes import check_build_from_plan
+        from workers.simhost import FILES
+
+        grid = Engagement.objects.get(code="GRID-2026-001")
+        if not grid.loss_curves.filter(platform="gpu").exists():
+            run = subprocess.run([sys.executable, str(FILES / "train.py"), "--steps", "200", "--precision", "fp32",
+                                  "--save-dir", tempfile.mkdtemp(prefix="demo-ckpt-")],
+                                 capture_output=True, check=True)
+            check_add_curve_from_log(pm, grid, run.stdout, platform="gpu", label="8 x A100, fp32 (reference)",
+                                     filename="a100-fp32.log")
+            check_set_score_baseline(pm, grid, "C-Eval", 70.58)
+        llm = Engagement.objects.get(code="LLM-2026-002")
+        if not llm.quotes.exists():
+            check_build_from_plan(pm, llm)
 
     def _grid_engagement(self, customer, users, today):
         if Engagement.objects.filter(code="GRID-2026-001").exists():
