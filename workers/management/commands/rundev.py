@@ -12,6 +12,10 @@ from django.core.management.base import BaseCommand
 from engagements.management.commands.seed_demo import DEMO_PASSWORD
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start the development web server and a Celery worker; print the URL and the demo logins."
 
@@ -45,6 +49,8 @@ class Command(BaseCommand):
         if simhost:
             self.stdout.write(f"Simulated Ascend host 'sim-910b (demo)' (8 x 910B3) on 127.0.0.1:{simhost.port},\n"
                               "registered for the smart-grid customer: run jobs on it from any stage's Jobs page.\n\n")
+        # Stopped with Ctrl-C or a SIGTERM alike: the children always go with it.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
