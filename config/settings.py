@@ -201,7 +201,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "ssh"}, "reports.tasks.render_report": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {
-    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60))}
+    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60))},
+    "expire-quotes": {"task": "reports.tasks.expire_quotes", "schedule": 3600.0},
 }
 
 # Jobs on hosts: a worker renews a job's lease while it supervises it; an expired lease

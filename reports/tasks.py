@@ -2,9 +2,14 @@
 
 from celery import shared_task
 
-from . import services
+from . import quotes, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def render_report(version_id: int) -> None:
     services.render_version(version_id)
+
+
+@shared_task(ignore_result=True)
+def expire_quotes() -> int:
+    return quotes.expire_overdue_quotes()
