@@ -258,15 +258,16 @@ def run_in_child(fn) -> dict:
             from django.db import connection, reset_queries
 
             base = rss_now_kib()
-            times, queries = [], []
+            times, cpu, queries = [], [], []
             for _ in range(RUNS):
                 reset_queries()
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 out = fn()
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - started_cpu)
                 queries.append(len(connection.queries))
             extra = describe(out)
-            result = {"times": times, "queries": queries, "base_kib": base,
+            result = {"times": times, "cpu": cpu, "queries": queries, "base_kib": base,
                       "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, **extra}
         except BaseException as exc:  # report it to the parent
             import traceback
@@ -355,12 +356,14 @@ def main() -> int:
         median = statistics.median(r["times"])
         target = TARGETS.get(name)
         met = "-" if target is None else ("yes" if median < target else "**no**")
-        detail = f"min {min(r['times']):.3f}, max {max(r['times']):.3f}; {max(r['queries'])} queries"
+        detail = (f"min {min(r['times']):.3f}, max {max(r['times']):.3f}; CPU {statistics.median(r['cpu']):.3f} s; "
+                  f"SQL queries: {max(r['queries'])}")
         print(f"| {name} wall time (median) | {median:.3f} s ({detail}) | "
               f"{f'< {target:g} s' if target else '-'} | {met} |")
         size = f"{r['size'] / 1024:.0f} KiB" if "size" in r else f"{r.get('rows', 0)} rows"
         print(f"| {name} peak RSS | {r['peak_kib'] / 1024:.0f} MiB (+{(r['peak_kib'] - r['base_kib']) / 1024:.0f} MiB); "
               f"output {size} | - | - |")
+    print(f"| load average at the end | {' / '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs) | - | - |")
     print(f"| quote_pdf pages | {results['quote_pdf'].get('pages', '?')} | - | - |")
     missed = [name for name, target in TARGETS.items() if statistics.median(results[name]["times"]) >= target]
     print()
