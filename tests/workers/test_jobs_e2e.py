@@ -162,7 +162,7 @@ def test_jobs_queued_while_redis_restarts_are_not_lost(worker, consultant, engag
 
 def test_a_second_benchmark_waits_for_the_first_on_the_same_host(worker, consultant, engagement, sim_host, simhost):
     slow = TRAIN.format(root=simhost.root, steps=1000, precision="fp32", sleep=0.05)
-    quick = TRAIN.format(root=simhost.root, steps=20, precision="fp32", sleep=0)
+    quick = "ascend-demo-train --steps 20 --precision fp32 --save-interval 50"  # the demo's short name
     first = start(consultant, engagement, sim_host, "training_run", command=slow, workdir="/tmp")
     wait_for(first, [Job.Status.RUNNING])
     second = start(consultant, engagement, sim_host, "training_run", command=quick, workdir="/tmp")

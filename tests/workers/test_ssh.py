@@ -138,3 +138,4 @@ def test_fetching_result_files_refuses_links_escapes_and_oversize(target, simhos
             with pytest.raises(PermanentError) as exc:
                 session.fetch_file(base, relative, chunks.append, max_bytes=1000)
             assert words in exc.value.message
+

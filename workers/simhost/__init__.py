@@ -109,6 +109,9 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
     train = _mk(root / "opt" / "train")
     shutil.copyfile(FILES / "train.py", train / "train.py")
     shutil.copyfile(FILES / "evaluate.py", train / "evaluate.py")
+    # Short names for the demo: `ascend-demo-train --precision bf16`, `ascend-demo-eval --score 70.1`.
+    _write(bin_dir / "ascend-demo-train", f'#!/bin/sh\nexec "{bin_dir}/python3" "{train}/train.py" "$@"\n', 0o755)
+    _write(bin_dir / "ascend-demo-eval", f'#!/bin/sh\nexec "{bin_dir}/python3" "{train}/evaluate.py" "$@"\n', 0o755)
     for path in [root, *root.rglob("*")]:
         if path.is_dir():
             path.chmod(0o755)
