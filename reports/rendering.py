@@ -33,21 +33,19 @@ def _source(curve) -> dict:
 
 def _loss_chart(pair, skip: int) -> dict:
     """Both curves on common axes, and the relative error beneath, on the compared steps."""
-    ref_s, ref_l = pair.reference.series()
-    npu_s, npu_l = pair.npu.series()
-    ref_s, ref_l = downsample(ref_s, ref_l)
-    npu_s, npu_l = downsample(npu_s, npu_l)
+    ref_steps, ref_losses = pair.reference.series()  # each curve is decoded once
+    npu_steps, npu_losses = pair.npu.series()
+    ref_s, ref_l = downsample(ref_steps, ref_losses)
+    npu_s, npu_l = downsample(npu_steps, npu_losses)
     if not ref_s.size or not npu_s.size:
         return {}
     both_s, both_l = np.r_[ref_s, npu_s], np.r_[ref_l, npu_l]
     bounds = (float(both_s.min()), float(both_s.max()), float(both_l.min()), float(both_l.max()))
-    full_ref_s, full_ref_l = pair.reference.series()
-    full_npu_s, full_npu_l = pair.npu.series()
-    common, ri, ni = np.intersect1d(full_ref_s, full_npu_s, return_indices=True)
-    keep = (common > skip) & np.isfinite(full_ref_l[ri]) & np.isfinite(full_npu_l[ni]) & (full_ref_l[ri] != 0)
-    err_s = common[keep]
-    err = np.abs(full_npu_l[ni][keep] - full_ref_l[ri][keep]) / np.abs(full_ref_l[ri][keep])
-    err_s, err = downsample(err_s, err)
+    common, ri, ni = np.intersect1d(ref_steps, npu_steps, assume_unique=True, return_indices=True)
+    ref_c, npu_c = ref_losses[ri], npu_losses[ni]
+    keep = (common > skip) & np.isfinite(ref_c) & np.isfinite(npu_c) & (ref_c != 0)
+    err = np.abs(npu_c[keep] - ref_c[keep]) / np.abs(ref_c[keep])
+    err_s, err = downsample(common[keep], err)
     err_max = float(err.max()) if err.size else 0.0
     return {
         "width": CHART_W, "height": CHART_H, "err_height": ERR_H, "bounds": bounds,

@@ -49,21 +49,30 @@ class TrainingLog:
 
 
 def _float(text: str):
-    value = to_number(text)
-    if value is None:
-        token = text.strip().lower()
-        if token in ("nan", "+nan", "-nan", "inf", "+inf", "-inf"):
-            return float(token)
-    return None if value is None else float(value)
+    try:
+        return float(text)  # the common case first: a plain decimal, nan or inf
+    except ValueError:
+        value = to_number(text)
+        return None if value is None else float(value)
 
 
-def _fields(segment: str) -> dict[str, float]:
+# The fields of an iteration record that are read (besides the loss, found on the first one).
+WANTED = {"elapsed time per iteration (ms)", "global batch size", "gloabl batch size", "samples per second",
+          "consumed tokens", "throughput per GPU (TFLOP/s/GPU)", "TFLOPs"}
+
+
+def _fields(segment: str, wanted: set | None = None) -> dict[str, float]:
+    """``key: number`` pairs of a ``|``-separated record; only ``wanted`` keys when given."""
     out = {}
     for part in segment.split("|"):
         key, sep, value = part.rpartition(":")
+        if not sep:
+            continue
         key = " ".join(key.split())
-        number = _float(value) if sep else None
-        if key and number is not None and key not in out:
+        if not key or key in out or (wanted is not None and key not in wanted):
+            continue
+        number = _float(value)
+        if number is not None:
             out[key] = number
     return out
 
@@ -80,18 +89,30 @@ def _finish(log: TrainingLog, pairs: dict[int, float]) -> TrainingLog:
     return log
 
 
+def _records(text: str):
+    """(match, the text up to the next iteration) for each iteration record, one at a time."""
+    previous = None
+    for match in ITERATION.finditer(text):
+        if previous is not None:
+            yield previous, text[previous.end():match.start()]
+        previous = match
+    if previous is not None:
+        yield previous, text[previous.end():]
+
+
 def _megatron(text: str) -> TrainingLog | None:
-    matches = list(ITERATION.finditer(text))
-    if not matches:
-        return None
     log = TrainingLog(format="megatron")
     pairs: dict[int, float] = {}
     previous_tokens = None
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        fields = _fields(text[match.end():end])
+    wanted = None
+    found = False
+    for match, segment in _records(text):
+        found = True
+        fields = _fields(segment, wanted)
         if not log.loss_key:
             log.loss_key = _loss_key(fields)
+            if log.loss_key:
+                wanted = WANTED | {log.loss_key}
             if "consumed tokens" in fields and any(k.startswith("max_memory_allocated") for k in fields):
                 log.format = "mindspeed_fsdp2"
             elif "gloabl batch size" in fields or "samples per second" in fields:
@@ -113,7 +134,7 @@ def _megatron(text: str) -> TrainingLog | None:
         log.tokens_per_s.append(gained / seconds if gained and gained > 0 and seconds else None)
         previous_tokens = tokens
         log.tflops.append(fields.get("throughput per GPU (TFLOP/s/GPU)", fields.get("TFLOPs")))
-    return _finish(log, pairs)
+    return _finish(log, pairs) if found else None
 
 
 def _by_lines(text: str, regex: re.Pattern, fmt: str) -> TrainingLog:
