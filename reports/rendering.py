@@ -64,7 +64,7 @@ def _environment(engagement) -> dict | None:
     data = snapshot.data
     npus = data.get("npus") or []
     return {
-        "host": snapshot.host.name, "taken_at": snapshot.created_at.isoformat(), "job": str(snapshot.job.uuid),
+        "host": snapshot.host.name, "taken_at": timezone.localtime(snapshot.created_at).isoformat(), "job": str(snapshot.job.uuid),
         "driver": (data.get("driver") or {}).get("Version"), "firmware": (data.get("firmware") or {}).get("Version"),
         "cann": (data.get("cann") or {}).get("version"), "torch": data.get("torch"), "torch_npu": data.get("torch_npu"),
         "python": data.get("python"), "os": data.get("os"), "arch": data.get("arch"),
@@ -109,7 +109,7 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
                     for d in Deliverable.objects.filter(stage__engagement=engagement).select_related("stage")
                     .order_by("stage__order", "original_name")]
     return {
-        "version": number, "language": language, "rendered_at": timezone.now().isoformat(),
+        "version": number, "language": language, "rendered_at": timezone.localtime().isoformat(),
         "engagement": {
             "code": engagement.code, "title": engagement.title, "contract_number": engagement.contract_number,
             "customer": engagement.customer.name, "source_platform": engagement.source_platform,
