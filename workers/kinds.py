@@ -160,10 +160,12 @@ def clean_training(params: dict) -> dict:
 
 def plan_training(params: dict, host) -> Plan:
     argv = list(params["argv"])
-    script = f"{shlex.join(argv)}; rc=$?; echo '{PROBE_MARK}checkpoints'; "
+    # Only checkpoint files written during this run count (newer than its start).
+    script = f"start=$(date +%s); {shlex.join(argv)}; rc=$?; echo '{PROBE_MARK}checkpoints'; "
     checkpoint_dir = params.get("checkpoint_dir") or "."
-    script += f"find {shlex.quote(checkpoint_dir)} -maxdepth 3 -type f \\( -name '*.pt' -o -name '*.pth' -o -name '*.ckpt' " \
-              f"-o -name '*.npz' -o -name '*.safetensors' -o -name '*.bin' \\) 2>/dev/null | head -100; exit $rc"
+    script += f"find {shlex.quote(checkpoint_dir)} -maxdepth 3 -type f -newermt \"@$start\" \\( -name '*.pt' " \
+              f"-o -name '*.pth' -o -name '*.ckpt' -o -name '*.npz' -o -name '*.safetensors' -o -name '*.bin' \\) " \
+              f"2>/dev/null | head -100; exit $rc"
     return Plan(argv=["sh", "-c", script], workdir=params["workdir"], timeout_s=params["timeout_s"])
 
 

@@ -4,6 +4,7 @@ import hashlib
 import os
 import pwd
 import shlex
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,8 +48,15 @@ def test_an_env_probe_runs_and_records_a_snapshot(worker, consultant, engagement
 
 
 def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consultant, engagement, sim_host, simhost):
+    workdir = Path(tempfile.mkdtemp(prefix="train-"))  # the host's login user works there too
+    (workdir / "checkpoints").mkdir()
+    stale = workdir / "checkpoints" / "from-last-week.pt"
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
+    for path in (workdir, workdir / "checkpoints"):
+        os.chmod(path, 0o777)
     command = TRAIN.format(root=simhost.root, steps=60, precision="fp16", sleep=0)
-    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir="/tmp")
+    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir=str(workdir))
     wait_for(job, Job.FINAL)
     assert job.status == Job.Status.SUCCEEDED, job.failure_message
     assert job.result["points"] == 60
@@ -61,6 +69,7 @@ def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consulta
     assert losses[0] == job.result["first_loss"] and losses[-1] == job.result["last_loss"]
     assert job.result["loss_curve"] == str(curve.uuid) and "steps" not in job.result
     assert any(path.endswith("iter_0000050.pt") for path in curve.checkpoints)
+    assert not any("from-last-week" in path for path in curve.checkpoints)  # only this run's files
     log = (simhost_job_dir(simhost, sim_host, job) / "output.log").read_bytes()
     assert curve.raw_sha256 == hashlib.sha256(log.decode().encode()).hexdigest()
 
