@@ -347,6 +347,10 @@ def main() -> int:
         clients[user.pk] = Client()
         clients[user.pk].force_login(user)
 
+    from config.runtime import tune_gc
+
+    tune_gc()  # as config/wsgi.py does in every server process
+
     results = []
     unavailable = set()
     for page, user, url in cases:
