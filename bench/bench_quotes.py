@@ -32,10 +32,10 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchdb import ensure_database  # noqa: E402  (bench/ is on the path when run as a script)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ascend_bench_quotes")
@@ -71,28 +71,6 @@ DESCRIPTIONS = [
 
 
 # --- database -------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` when it is missing."""
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        return
-    import psycopg2
-    from psycopg2 import sql
-
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(dbname="postgres", user=parts.username or None, password=parts.password or None,
-                            host=parts.hostname or None, port=parts.port or None)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                print(f"Created database {name}.")
-    finally:
-        conn.close()
 
 
 # --- seeding --------------------------------------------------------------------------------

@@ -170,7 +170,22 @@ class ChecklistItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         return Response(self.get_serializer(self.fresh(item)).data)
 
 
-class WorkLogViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
+class SavedThroughServices:
+    """create / update / partial update all go through the viewset's ``_save``, which calls
+    the service that checks and writes."""
+
+    def create(self, request):
+        return self._save(request)
+
+    def update(self, request, uuid=None):
+        return self._save(request, self.get_object())
+
+    def partial_update(self, request, uuid=None):
+        return self._save(request, self.get_object(), partial=True)
+
+
+class WorkLogViewSet(SavedThroughServices, ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.DestroyModelMixin):
     """Work logs (provider staff only). One person logs at most 1 person-day a day."""
 
     model = WorkLog
@@ -193,20 +208,12 @@ class WorkLogViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         return Response(self.get_serializer(self.fresh(saved)).data,
                         status=status.HTTP_200_OK if log else status.HTTP_201_CREATED)
 
-    def create(self, request):
-        return self._save(request)
-
-    def update(self, request, uuid=None):
-        return self._save(request, self.get_object())
-
-    def partial_update(self, request, uuid=None):
-        return self._save(request, self.get_object(), partial=True)
-
     def perform_destroy(self, log):
         services.check_delete_work_log(self.request.user, log)
 
 
-class RiskViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
+class RiskViewSet(SavedThroughServices, ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                  mixins.DestroyModelMixin):
     """The risk register (provider staff only)."""
 
     model = Risk
@@ -226,15 +233,6 @@ class RiskViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         saved = services.check_save_risk(request.user, engagement, fields, risk)
         return Response(self.get_serializer(self.fresh(saved)).data,
                         status=status.HTTP_200_OK if risk else status.HTTP_201_CREATED)
-
-    def create(self, request):
-        return self._save(request)
-
-    def update(self, request, uuid=None):
-        return self._save(request, self.get_object())
-
-    def partial_update(self, request, uuid=None):
-        return self._save(request, self.get_object(), partial=True)
 
     def perform_destroy(self, risk):
         services.check_delete_risk(self.request.user, risk)
