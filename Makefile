@@ -39,8 +39,12 @@ messages: venv
 
 bench: venv
 	bash tests/ensure_services.sh
-	DEBUG=true DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ascend_bench} \
-		$(PY) bench/bench_pages.py
+	DEBUG=true DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ascend_bench} $(PY) bench/bench_pages.py
+	$(PY) bench/bench_scanner.py
+	DEBUG=true $(PY) bench/bench_acceptance.py
+	DEBUG=true $(PY) bench/bench_quotes.py
+	@if [ "$$(id -u)" = 0 ]; then DEBUG=true $(PY) bench/bench_jobs.py; \
+	else echo "bench_jobs.py needs root (it runs the simulated host's sshd as its login user): skipped"; fi
 
 clean:
 	rm -rf var/celery var/staticfiles .pytest_cache
