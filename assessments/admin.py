@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import BenchmarkRun, EvaluationRun, Finding, LossCurve, MigrationAnalysis
+from .models import BenchmarkRun, CurvePair, EvaluationRun, Finding, LossCurve, MigrationAnalysis, ScoreBaseline
 
 
 class FindingInline(admin.TabularInline):
@@ -26,3 +26,5 @@ class LossCurveAdmin(admin.ModelAdmin):
 
 admin.site.register(BenchmarkRun)
 admin.site.register(EvaluationRun)
+admin.site.register(ScoreBaseline)
+admin.site.register(CurvePair)

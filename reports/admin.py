@@ -1,0 +1,70 @@
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from .models import CloudLine, Quote, QuoteEvent, QuoteLine, RateCardItem, ReportVersion, SignOffEvent, StageServiceMapping
+
+
+class ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SignOffInline(ReadOnly, admin.TabularInline):
+    model = SignOffEvent
+    exclude = ["signed_pdf"]
+
+
+@admin.register(ReportVersion)
+class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
+    """Versions are immutable: rendered, issued and signed through the portal only."""
+
+    list_display = ["engagement", "number", "language", "status", "sha256", "rendered_at"]
+    list_filter = ["status", "language"]
+    exclude = ["pdf", "data"]
+    inlines = [SignOffInline]
+
+
+@admin.register(RateCardItem)
+class RateCardItemAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "category", "rate", "valid_from", "valid_to"]
+    list_filter = ["category"]
+
+    def delete_model(self, request, obj):
+        from .quotes import check_delete_rate_item
+
+        try:
+            check_delete_rate_item(request.user, obj)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), level="error")
+
+
+class LineInline(ReadOnly, admin.TabularInline):
+    model = QuoteLine
+
+
+class CloudInline(ReadOnly, admin.TabularInline):
+    model = CloudLine
+
+
+class EventInline(ReadOnly, admin.TabularInline):
+    model = QuoteEvent
+
+
+@admin.register(Quote)
+class QuoteAdmin(ReadOnly, admin.ModelAdmin):
+    """Quotes change through the portal's quote pages (drafts only; sent ones are frozen)."""
+
+    list_display = ["number", "version", "customer", "engagement", "status", "created_at"]
+    list_filter = ["status"]
+    inlines = [LineInline, CloudInline, EventInline]
+
+
+@admin.register(StageServiceMapping)
+class StageServiceMappingAdmin(admin.ModelAdmin):
+    list_display = ["stage_key", "item_code"]
