@@ -316,3 +316,15 @@ def test_every_parser_reads_windows_line_endings_and_ignores_garbage():
     assert log.losses == [1.304194, 1.232217, 1.134654]
     driver = versions.parse_version_info("Version=24.1.rc1\r\nInnerversion=V100R001C15SPC006B220\r\n")
     assert driver["Version"] == "24.1.rc1"
+
+
+def test_npu_smi_23_with_elided_rows_and_the_key_value_subcommands():
+    text = sample("npu-smi_info_subcommands_910.txt")
+    info = npu_smi.parse_npu_smi_info(text.split("npu-smi info -i 0 -c 0 -t health")[0])
+    assert info.version == "23.0.5"
+    assert [(n.npu_id, n.memory_used_mb, n.memory_total_mb, n.hbm_total_mb) for n in info.npus] == [
+        (0, 920, 13553, 32768), (7, 2346, 15567, 32768)]
+    health = npu_smi.parse_board(text.split("-t health")[1].split("/usr/local/bin")[0])
+    assert health == {"Health Status": "OK", "Error Code": "NA", "Error Information": "NA"}
+    board = npu_smi.parse_board(text.split("-i 0 -t board")[1])
+    assert (board["Software Version"], board["Firmware Version"]) == ("23.0.5", "7.1.0.7.220")
