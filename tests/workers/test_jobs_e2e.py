@@ -194,3 +194,16 @@ def test_a_long_log_is_pulled_whole_before_the_result_is_read(worker, consultant
     wait_for(job, Job.FINAL, timeout=120)
     assert job.status == Job.Status.SUCCEEDED, job.failure_message
     assert job.result["score"] == 7.25 and job.log_bytes > 24 * 1024 * 1024
+
+
+def test_an_authentication_failure_ends_the_job_at_once_without_retries(worker, pm, consultant, engagement, simhost,
+                                                                       customer_a):
+    host = jobs.check_register_host(pm, {
+        "customer": customer_a, "name": "wrong-password", "address": simhost.address, "port": simhost.port,
+        "username": simhost.username, "auth_method": "password", "ascend_home": simhost.ascend_home,
+    }, "not-the-password")
+    presented = jobs.fetch_key_for_confirmation(host)
+    host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    job = start(consultant, engagement, host, "env_probe")
+    wait_for(job, Job.FINAL, timeout=60)
+    assert (job.status, job.failure_reason, job.attempts) == ("failed", "authentication", 1)
