@@ -17,7 +17,7 @@ def _interrupt(signum, frame):
 
 
 class Command(BaseCommand):
-    help = "Start the development web server and a Celery worker; print the URL and the demo logins."
+    help = "Start the development web server and a Celery worker (with beat); print the URL and the demo logins."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -34,7 +34,9 @@ class Command(BaseCommand):
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
                  "-Q", "default,ssh,pdf", "--without-mingle", "--without-gossip", "-l", "info",
-                 f"--statedb={settings.VAR_DIR / 'celery' / 'worker.state'}"],
+                 f"--statedb={settings.VAR_DIR / 'celery' / 'worker.state'}",
+                 # Beat inside the worker: the reaper of lost jobs and the expiry of quotes run here too.
+                 "--beat", f"--schedule={settings.VAR_DIR / 'celery' / 'celerybeat-schedule'}"],
                 start_new_session=True,
             ),
             subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"{host}:{port}"], start_new_session=True),
