@@ -35,6 +35,13 @@ class RateCardItemAdmin(admin.ModelAdmin):
     list_display = ["code", "name_zh", "name_en", "category", "rate", "valid_from", "valid_to"]
     list_filter = ["category"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """A rate in use by a quote stays as it was quoted: a new price is a new row with a later
+        ``valid_from``; the old row only gets an end date."""
+        if obj is not None and obj.quote_lines.exists():
+            return ["code", "category", "name_en", "name_zh", "rate", "valid_from", "position"]
+        return []
+
     def delete_model(self, request, obj):
         from .quotes import check_delete_rate_item
 

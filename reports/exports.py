@@ -8,11 +8,14 @@ import csv
 import io
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from engagements.templatetags.portal import percent
 
 from . import money
 
@@ -50,6 +53,16 @@ def _workbook_bytes(wb: Workbook) -> bytes:
 
 # --- quotes ---------------------------------------------------------------------------------
 
+def service_headers() -> list[str]:
+    return [_("Service"), _("Description"), _("Person-days"), _("Rate (yuan per person-day)"), _("Discount"),
+            _("Line total")]
+
+
+def cloud_headers() -> list[str]:
+    return [_("Resource"), _("Specification"), _("Quantity"), _("Monthly cost, all units (yuan)"), _("Months"),
+            _("Line total")]
+
+
 def quote_rows(quote, language: str) -> dict:
     """The quote as plain rows, shared by every export format."""
     lines = [{"name": line.item.name(language), "description": line.description, "person_days": line.person_days,
@@ -71,9 +84,7 @@ def quote_xlsx(quote, language: str = "zh-hans") -> bytes:
         _text(ws, 1, 1, f"{quote.number} v{quote.version}").font = Font(bold=True, size=14)
         _text(ws, 2, 1, quote.title)
         _text(ws, 3, 1, quote.customer.name)
-        headers = [_("Service"), _("Description"), _("Person-days"), _("Rate (yuan per person-day)"), _("Discount"),
-                   _("Line total")]
-        for column, header in enumerate(headers, start=1):
+        for column, header in enumerate(service_headers(), start=1):
             _text(ws, 5, column, header).font = Font(bold=True)
         first = row = 6
         for line in rows["lines"]:
@@ -97,8 +108,7 @@ def quote_xlsx(quote, language: str = "zh-hans") -> bytes:
         row += 2
         cloud_total = "0"
         if rows["cloud"]:
-            for column, header in enumerate([_("Resource"), _("Specification"), _("Quantity"), _("Monthly cost"),
-                                             _("Months"), _("Line total")], start=1):
+            for column, header in enumerate(cloud_headers(), start=1):
                 _text(ws, row, column, header).font = Font(bold=True)
             row += 1
             cloud_first = row
@@ -128,18 +138,23 @@ def quote_csv(quote, language: str = "zh-hans") -> str:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([csv_safe(f"{quote.number} v{quote.version}"), csv_safe(quote.title), csv_safe(quote.customer.name)])
-        writer.writerow([_("Service"), _("Description"), _("Person-days"), _("Rate (yuan per person-day)"), _("Discount"),
-                         _("Line total")])
+        writer.writerow(service_headers())
         for line in rows["lines"]:
             writer.writerow([csv_safe(line["name"]), csv_safe(line["description"]), line["person_days"], line["rate"],
                              line["discount"], line["total"]])
-        for line in rows["cloud"]:
-            writer.writerow([csv_safe(line["resource"]), csv_safe(line["specification"]), line["quantity"],
-                             line["monthly_cost"], line["months"], line["total"]])
         totals = rows["totals"]
-        for label, value in ((_("Services"), totals.services), (_("Tax"), totals.tax),
-                             (_("Cloud resources"), totals.cloud), (_("Total"), totals.total)):
-            writer.writerow(["", "", "", "", label, value])
+        writer.writerow(["", "", "", "", _("Services"), totals.services])
+        writer.writerow(["", "", "", _("Tax rate"), percent(quote.tax_rate), ""])
+        writer.writerow(["", "", "", "", _("Tax"), totals.tax])
+        if rows["cloud"]:
+            writer.writerow([])
+            writer.writerow(cloud_headers())
+            for line in rows["cloud"]:
+                writer.writerow([csv_safe(line["resource"]), csv_safe(line["specification"]), line["quantity"],
+                                 line["monthly_cost"], line["months"], line["total"]])
+            writer.writerow(["", "", "", "", _("Cloud resources"), totals.cloud])
+        writer.writerow([])
+        writer.writerow(["", "", "", "", _("Total"), totals.total])
         return "\ufeff" + out.getvalue()  # a BOM, so Excel opens the Chinese text as UTF-8
 
 
@@ -151,9 +166,9 @@ def quote_pdf(quote, language: str = "zh-hans") -> bytes:
         "language": language, "number": quote.number, "version": quote.version, "title": quote.title,
         "customer": quote.customer.name, "engagement": quote.engagement.code if quote.engagement_id else "",
         "status": quote.status, "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
-        "tax_rate": str(quote.tax_rate), "notes": quote.notes,
+        "tax_rate": str(quote.tax_rate), "tax_pct": percent(quote.tax_rate), "notes": quote.notes,
         "lines": [{**l, **{k: str(l[k]) for k in ("person_days", "rate", "discount", "total")},
-                   "total_yuan": money.yuan(l["total"])} for l in rows["lines"]],
+                   "discount_pct": percent(l["discount"]), "total_yuan": money.yuan(l["total"])} for l in rows["lines"]],
         "cloud": [{**c, "monthly_cost": money.yuan(c["monthly_cost"]), "total_yuan": money.yuan(c["total"])}
                   for c in rows["cloud"]],
         "totals": {k: money.yuan(v) for k, v in rows["totals"].__dict__.items()},
@@ -213,27 +228,36 @@ def timesheet_csv(sheet: dict, language: str = "zh-hans") -> str:
 
 def timesheet(start, end, consultants=None) -> dict:
     """Person-days per consultant, engagement and stage over a date range, and utilisation
-    against the working days (Monday to Friday) of the range."""
+    against the working days (Monday to Friday) of the range. ``consultants``: the people to
+    show; by default every active consultant (those who logged nothing show at 0%) and anyone
+    else who logged in the range."""
     from datetime import timedelta
 
     from django.db.models import Sum
 
-    from engagements.models import StageKey, WorkLog
+    from engagements.models import StageKey, User, WorkLog
 
     logs = WorkLog.objects.filter(date__gte=start, date__lte=end)
     if consultants is not None:
         logs = logs.filter(consultant__in=consultants)
-    grouped = (logs.values("consultant__username", "consultant__first_name", "consultant__last_name",
-                           "stage__engagement__code", "stage__key")
-               .annotate(pd=Sum("person_days")).order_by("consultant__username", "stage__engagement__code", "stage__key"))
+        people = list(consultants)
+    else:
+        people = list(User.objects.filter(Q(role=User.Role.CONSULTANT, is_active=True)
+                                          | Q(pk__in=logs.values("consultant"))).distinct())
+    grouped = (logs.values("consultant", "stage__engagement__code", "stage__key", "stage__order")
+               .annotate(pd=Sum("person_days")).order_by("stage__engagement__code", "stage__order"))
     working_days = sum(1 for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
-    rows, people = [], {}
+    by_person = {person.pk: [] for person in people}
     for entry in grouped:
-        name = " ".join(filter(None, [entry["consultant__last_name"], entry["consultant__first_name"]])) \
-            or entry["consultant__username"]
-        rows.append({"consultant": name, "engagement": entry["stage__engagement__code"],
-                     "stage": str(StageKey(entry["stage__key"]).label), "person_days": entry["pd"]})
-        people[name] = people.get(name, Decimal("0")) + entry["pd"]
-    return {"start": start, "end": end, "working_days": working_days, "rows": rows,
-            "people": [{"consultant": name, "person_days": pd, "utilisation": float(pd) / working_days if working_days else 0.0}
-                       for name, pd in people.items()]}
+        by_person.setdefault(entry["consultant"], []).append(entry)
+    people.sort(key=lambda person: person.username)
+    rows, totals = [], []
+    for person in people:
+        name, logged = str(person), Decimal("0")
+        for entry in by_person.get(person.pk, []):
+            rows.append({"consultant": name, "engagement": entry["stage__engagement__code"],
+                         "stage": str(StageKey(entry["stage__key"]).label), "person_days": entry["pd"]})
+            logged += entry["pd"]
+        totals.append({"consultant": name, "person_days": logged,
+                       "utilisation": float(logged) / working_days if working_days else 0.0})
+    return {"start": start, "end": end, "working_days": working_days, "rows": rows, "people": totals}

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engagements.models import Engagement
 
@@ -152,16 +153,18 @@ class RateCardItem(models.Model):
 
 
 class Quote(models.Model):
+    # A quote's "accepted" is a commercial decision, not the acceptance test (验收): own context.
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SENT = "sent", _("Sent")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
-        EXPIRED = "expired", _("Expired")
+        DRAFT = "draft", pgettext_lazy("quote status", "Draft")
+        SENT = "sent", pgettext_lazy("quote status", "Sent")
+        ACCEPTED = "accepted", pgettext_lazy("quote status", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("quote status", "Rejected")
+        EXPIRED = "expired", pgettext_lazy("quote status", "Expired")
+        SUPERSEDED = "superseded", pgettext_lazy("quote status", "Superseded")
 
     TRANSITIONS = {
         Status.DRAFT: {Status.SENT},
-        Status.SENT: {Status.ACCEPTED, Status.REJECTED, Status.EXPIRED},
+        Status.SENT: {Status.ACCEPTED, Status.REJECTED, Status.EXPIRED, Status.SUPERSEDED},
     }
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -261,6 +264,14 @@ class QuoteEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    @property
+    def from_label(self) -> str:
+        return Quote.Status(self.from_status).label if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return Quote.Status(self.to_status).label
 
 
 class StageServiceMapping(models.Model):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.db.models import Q
+from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,15 +25,33 @@ from .models import Quote, RateCardItem
 LANGUAGES = {"zh-hans", "en"}
 
 
-class QuoteForm(forms.Form):
+class PercentField(forms.DecimalField):
+    """Typed as a percentage (6 means 6%), cleaned to the fraction the models store (0.06)."""
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        return None if number is None else number / 100
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return format((value * 100).normalize(), "f")
+        return value
+
+
+class QuoteHeaderForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    tax_rate = PercentField(label=gettext_lazy("Tax rate (%)"), initial=Decimal("0.06"),
+                            help_text=gettext_lazy("6 means 6% VAT on services."))
+    valid_until = forms.DateField(label=gettext_lazy("Valid until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QuoteForm(QuoteHeaderForm):
     customer = forms.ModelChoiceField(label=gettext_lazy("Customer"), queryset=Customer.objects.all())
     engagement = forms.ModelChoiceField(label=gettext_lazy("Engagement"), queryset=Engagement.objects.all(),
                                         required=False)
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    tax_rate = forms.DecimalField(label=gettext_lazy("Tax rate"), initial="0.06", min_value=0, max_value="0.99",
-                                  decimal_places=4, help_text=gettext_lazy("As a fraction: 0.06 means 6% VAT on services."))
-    valid_until = forms.DateField(label=gettext_lazy("Valid until"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    field_order = ["customer", "engagement", "title", "tax_rate", "valid_until", "notes"]
 
 
 class LineForm(forms.Form):
@@ -40,7 +59,7 @@ class LineForm(forms.Form):
     description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
     person_days = forms.CharField(label=gettext_lazy("Person-days"), required=False)
     rate = forms.CharField(label=gettext_lazy("Rate"), required=False)
-    discount = forms.CharField(label=gettext_lazy("Discount"), required=False, initial="0")
+    discount = PercentField(label=gettext_lazy("Discount (%)"), required=False, initial=Decimal("0"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,12 +73,12 @@ class CloudForm(forms.Form):
     resource = forms.CharField(label=gettext_lazy("Resource"), max_length=100, required=False)
     specification = forms.CharField(label=gettext_lazy("Specification"), max_length=300, required=False)
     quantity = forms.CharField(label=gettext_lazy("Quantity"), required=False, initial="1")
-    monthly_cost = forms.CharField(label=gettext_lazy("Monthly cost"), required=False)
+    monthly_cost = forms.CharField(label=gettext_lazy("Monthly cost, all units (yuan)"), required=False)
     months = forms.CharField(label=gettext_lazy("Months"), required=False, initial="1")
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=3)
-CloudFormSet = forms.formset_factory(CloudForm, extra=2)
+CloudFormSet = forms.formset_factory(CloudForm, extra=3)
 
 
 class DecisionForm(forms.Form):
@@ -113,59 +132,80 @@ def _line_initial(quote: Quote):
     return lines, cloud
 
 
-def _apply_line_errors(formset, prefix: str, exc: ValidationError) -> None:
-    """Put ``lines.2.discount``-style errors on the second form's field."""
+def _filled(form) -> bool:
+    """A row the user typed into; empty rows are dropped, a row without a service is an error."""
+    return any(form.cleaned_data.get(name) not in (None, "") for name in form.fields if name != "discount") \
+        or bool(form.cleaned_data.get("discount"))
+
+
+def _apply_row_errors(formsets: dict, filled: dict, exc: ValidationError) -> None:
+    """Put ``lines.2.discount``-style errors (indexes among the filled rows) on the field of
+    the row the user typed them in."""
     for key, messages_ in exc.message_dict.items():
-        parts = key.split(".")
-        if parts[0] != prefix or len(parts) < 2:
-            formset._non_form_errors = formset.non_form_errors() + messages_
+        prefix, _sep, rest = key.partition(".")
+        index, _sep, field = rest.partition(".")
+        formset = formsets.get(prefix)
+        if formset is None or not index.isdigit():
+            formsets["lines"]._non_form_errors = formsets["lines"].non_form_errors() + messages_
             continue
-        form = formset.forms[int(parts[1])]
-        form.add_error(parts[2] if len(parts) > 2 and parts[2] in form.fields else None, messages_)
+        form = formset.forms[filled[prefix][int(index)]]
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def _render_detail(request, quote: Quote, status: int = 200, **forms_):
+    editable = request.user.is_pm and not quote.is_frozen
+    context = {
+        "quote": quote, "totals": quote.totals(), "lines": quote.lines.select_related("item"),
+        "cloud": quote.cloud_lines.all(), "editable": editable, "events": quote.events.select_related("actor"),
+        "can_decide": quote.status == Quote.Status.SENT and request.user.is_customer_contact,
+        "language": _language(request),
+    }
+    if editable:
+        lines_initial, cloud_initial = _line_initial(quote)
+        context["line_forms"] = forms_.get("line_forms") or LineFormSet(prefix="lines", initial=lines_initial)
+        context["cloud_forms"] = forms_.get("cloud_forms") or CloudFormSet(prefix="cloud", initial=cloud_initial)
+        context["header_form"] = forms_.get("header_form") or QuoteHeaderForm(initial={
+            "title": quote.title, "tax_rate": quote.tax_rate, "valid_until": quote.valid_until, "notes": quote.notes})
+    context["decision_form"] = forms_.get("decision_form") or DecisionForm()
+    return render(request, "reports/quotes/quote_detail.html", context, status=status)
 
 
 @login_required
 def quote_detail(request, uuid):
+    """The quote; for a PM's draft, POST saves its lines."""
     quote = _quote(request, uuid)
-    editable = request.user.is_pm and not quote.is_frozen
-    lines_initial, cloud_initial = _line_initial(quote)
-    line_forms = LineFormSet(request.POST or None, prefix="lines", initial=lines_initial) if editable else None
-    cloud_forms = CloudFormSet(request.POST or None, prefix="cloud", initial=cloud_initial) if editable else None
-    status = 200
-    if editable and request.method == "POST":
-        if line_forms.is_valid() and cloud_forms.is_valid():
-            # Only filled rows count; their original positions map errors back to the right row.
-            lines = [f.cleaned_data for f in line_forms if f.cleaned_data.get("item")]
-            cloud = [f.cleaned_data for f in cloud_forms if (f.cleaned_data.get("resource") or f.cleaned_data.get("monthly_cost"))]
-            try:
-                quotes.check_set_lines(request.user, quote, lines, cloud)
-            except ValidationError as exc:
-                filled_lines = [i for i, f in enumerate(line_forms) if f.cleaned_data.get("item")]
-                filled_cloud = [i for i, f in enumerate(cloud_forms)
-                                if f.cleaned_data.get("resource") or f.cleaned_data.get("monthly_cost")]
-                remapped = {}
-                for key, errors in exc.message_dict.items():
-                    parts = key.split(".")
-                    if len(parts) >= 2 and parts[1].isdigit():
-                        rows = filled_lines if parts[0] == "lines" else filled_cloud
-                        parts[1] = str(rows[int(parts[1])])
-                    remapped[".".join(parts)] = errors
-                _apply_line_errors(line_forms, "lines", ValidationError({k: v for k, v in remapped.items() if k.startswith("lines")}))
-                _apply_line_errors(cloud_forms, "cloud_lines",
-                                   ValidationError({k: v for k, v in remapped.items() if k.startswith("cloud_lines")}))
-                status = 400
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("quote_detail", uuid=quote.uuid)
+    if request.method != "POST" or not request.user.is_pm or quote.is_frozen:
+        return _render_detail(request, quote)
+    line_forms = LineFormSet(request.POST, prefix="lines")
+    cloud_forms = CloudFormSet(request.POST, prefix="cloud")
+    if line_forms.is_valid() and cloud_forms.is_valid():
+        filled = {"lines": [i for i, f in enumerate(line_forms) if _filled(f)],
+                  "cloud_lines": [i for i, f in enumerate(cloud_forms) if _filled(f)]}
+        try:
+            quotes.check_set_lines(request.user, quote, [line_forms[i].cleaned_data for i in filled["lines"]],
+                                   [cloud_forms[i].cleaned_data for i in filled["cloud_lines"]])
+        except ValidationError as exc:
+            _apply_row_errors({"lines": line_forms, "cloud_lines": cloud_forms}, filled, exc)
         else:
-            status = 400
-    return render(request, "reports/quotes/quote_detail.html", {
-        "quote": quote, "totals": quote.totals(), "lines": quote.lines.select_related("item"),
-        "cloud": quote.cloud_lines.all(), "editable": editable, "line_forms": line_forms, "cloud_forms": cloud_forms,
-        "events": quote.events.select_related("actor"), "decision_form": DecisionForm(),
-        "can_decide": quote.status == Quote.Status.SENT and request.user.is_customer_contact,
-        "language": _language(request),
-    }, status=status)
+            messages.success(request, _("Saved."))
+            return redirect("quote_detail", uuid=quote.uuid)
+    return _render_detail(request, quote, 400, line_forms=line_forms, cloud_forms=cloud_forms)
+
+
+@login_required
+@require_POST
+def quote_header(request, uuid):
+    quote = _quote(request, uuid)
+    form = QuoteHeaderForm(request.POST)
+    if form.is_valid():
+        try:
+            quotes.check_update_quote(request.user, quote, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("quote_detail", uuid=quote.uuid)
+    return _render_detail(request, quote, 400, header_form=form)
 
 
 @login_required
@@ -179,16 +219,28 @@ def quote_action(request, uuid, action):
         elif action == "revise":
             quote = quotes.check_revise(request.user, quote)
             messages.success(request, _("Version %(n)s is a draft copy to edit.") % {"n": quote.version})
-        else:
-            form = DecisionForm(request.POST)
-            form.is_valid()
-            data = form.cleaned_data
-            quotes.check_decide(request.user, quote, accept=action == "accept", password=data.get("password", ""),
-                                name=data.get("name", ""), comment=data.get("comment", ""), request_meta=request.META)
-            messages.success(request, _("Accepted. Thank you.") if action == "accept" else _("Rejected."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("quote_detail", uuid=quote.uuid)
+
+
+@login_required
+@require_POST
+def quote_decide(request, uuid, decision):
+    """The customer contact accepts or rejects; errors stand next to the field, nothing typed is lost."""
+    quote = _quote(request, uuid)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            quotes.check_decide(request.user, quote, accept=decision == "accept", password=data["password"],
+                                name=data["name"], comment=data["comment"], request_meta=request.META)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Accepted. Thank you.") if decision == "accept" else _("Rejected."))
+            return redirect("quote_detail", uuid=quote.uuid)
+    return _render_detail(request, quote, 400, decision_form=form)
 
 
 @login_required

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,8 @@ from engagements.models import Engagement, Stage, StageKey, User
 from . import money
 from .models import CloudLine, Quote, QuoteEvent, QuoteLine, RateCardItem, StageServiceMapping
 
-VISIBLE_TO_CUSTOMERS = [Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.EXPIRED]
+VISIBLE_TO_CUSTOMERS = [Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.EXPIRED,
+                        Quote.Status.SUPERSEDED]
 
 
 def quotes_visible_to(user):
@@ -65,6 +66,13 @@ def _next_number() -> str:
     return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
 
 
+def _tax_rate(value) -> Decimal:
+    rate = money.to_decimal(value)
+    if not 0 <= rate < 1:
+        raise ValidationError({"tax_rate": _("A tax rate is at least 0% and below 100%.")})
+    return rate
+
+
 @transaction.atomic
 def check_create_quote(user, *, customer, title: str, engagement: Engagement | None = None, tax_rate="0.06",
                        valid_until=None, notes: str = "") -> Quote:
@@ -72,17 +80,54 @@ def check_create_quote(user, *, customer, title: str, engagement: Engagement | N
     if engagement is not None and engagement.customer_id != customer.pk:
         raise ValidationError({"engagement": _("The engagement belongs to another customer.")})
     quote = Quote(number=_next_number(), customer=customer, engagement=engagement, title=title,
-                  tax_rate=Decimal(str(tax_rate)), valid_until=valid_until, notes=notes, created_by=user)
+                  tax_rate=_tax_rate(tax_rate), valid_until=valid_until, notes=notes, created_by=user)
     quote.full_clean(exclude=["number"])
-    quote.save()
+    for attempt in range(5):  # two PMs creating quotes at once: the loser takes the next number
+        try:
+            with transaction.atomic():
+                quote.save()
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            quote.pk, quote.number = None, _next_number()
     _record(quote, user, "", Quote.Status.DRAFT)
     return quote
+
+
+@transaction.atomic
+def check_update_quote(user, quote: Quote, *, title: str, tax_rate, valid_until=None, notes: str = "") -> Quote:
+    """A draft's title, tax rate, validity and notes."""
+    _require_pm(user)
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    _require_draft(quote)
+    quote.title, quote.tax_rate, quote.valid_until, quote.notes = title, _tax_rate(tax_rate), valid_until, notes
+    quote.full_clean(exclude=["number"])
+    quote.save(update_fields=["title", "tax_rate", "valid_until", "notes"])
+    return quote
+
+
+def _field_limit(model, name: str) -> Decimal:
+    """The largest value a DecimalField holds: 10^(digits - places) - 10^-places."""
+    field = model._meta.get_field(name)
+    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(10) ** -field.decimal_places
+
+
+def _too_large(value: Decimal, model, name: str) -> str | None:
+    limit = _field_limit(model, name)
+    return _("At most %(limit)s.") % {"limit": f"{limit:,}"} if value > limit else None
+
+
+INT_LIMIT = 1_000_000  # quantities and months beyond this are typing mistakes
 
 
 def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[QuoteLine], list[CloudLine]]:
     """Validate every line; errors are keyed like ``lines.2.discount``."""
     errors, service, cloud = {}, [], []
     for index, line in enumerate(lines):
+        if not line.get("item"):
+            errors[f"lines.{index}.item"] = [_("Choose a service.")]
+            continue
         try:
             person_days = money.to_decimal(line.get("person_days"))
             rate = money.to_decimal(line.get("rate") if line.get("rate") not in (None, "") else line["item"].rate)
@@ -92,12 +137,16 @@ def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[Quote
             continue
         if person_days < 0:
             errors[f"lines.{index}.person_days"] = [_("Person-days cannot be negative.")]
+        elif person_days.as_tuple().exponent < -1:
+            errors[f"lines.{index}.person_days"] = [_("Person-days have at most one decimal place.")]
+        elif message := _too_large(person_days, QuoteLine, "person_days"):
+            errors[f"lines.{index}.person_days"] = [message]
         if rate < 0:
             errors[f"lines.{index}.rate"] = [_("A rate cannot be negative.")]
+        elif message := _too_large(rate, QuoteLine, "rate"):
+            errors[f"lines.{index}.rate"] = [message]
         if not 0 <= discount <= 1:
             errors[f"lines.{index}.discount"] = [_("A discount is between 0 and 100%.")]
-        if person_days.as_tuple().exponent < -1:
-            errors[f"lines.{index}.person_days"] = [_("Person-days have at most one decimal place.")]
         service.append(QuoteLine(item=line["item"], description=str(line.get("description") or "")[:300],
                                  person_days=person_days, rate=money.fen(rate) if rate >= 0 else rate,
                                  discount=discount, position=index))
@@ -110,6 +159,10 @@ def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[Quote
             continue
         if monthly < 0 or quantity < 0 or months < 0:
             errors[f"cloud_lines.{index}"] = [_("Quantities and costs cannot be negative.")]
+        elif (message := _too_large(monthly, CloudLine, "monthly_cost")) is not None:
+            errors[f"cloud_lines.{index}.monthly_cost"] = [message]
+        elif quantity > INT_LIMIT or months > INT_LIMIT:
+            errors[f"cloud_lines.{index}"] = [_("Quantity and months are at most %(limit)s.") % {"limit": f"{INT_LIMIT:,}"}]
         if not str(line.get("resource") or "").strip():
             errors[f"cloud_lines.{index}.resource"] = [_("Name the resource.")]
         cloud.append(CloudLine(resource=str(line.get("resource") or "")[:100],
@@ -209,6 +262,11 @@ def check_revise(user, quote: Quote) -> Quote:
         raise ValidationError(_("An accepted quote cannot be changed."))
     if hasattr(quote, "next_version"):
         raise ValidationError(_("This version was already revised as version %(n)s.") % {"n": quote.next_version.version})
+    if quote.status == Quote.Status.SENT:
+        # The customer can no longer accept the old offer: only the new version, once sent.
+        _record(quote, user, Quote.Status.SENT, Quote.Status.SUPERSEDED, comment=f"Revised as version {quote.version + 1}")
+        quote.status = Quote.Status.SUPERSEDED
+        quote.save(update_fields=["status"])
     copy = Quote.objects.create(number=quote.number, version=quote.version + 1, previous=quote, customer=quote.customer,
                                 engagement=quote.engagement, title=quote.title, tax_rate=quote.tax_rate,
                                 valid_until=quote.valid_until, notes=quote.notes, created_by=user)
@@ -231,6 +289,9 @@ def check_decide(user, quote: Quote, *, accept: bool, password: str, name: str =
     if not user.check_password(password or ""):
         raise ValidationError({"password": _("The password is not correct.")})
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status == Quote.Status.SUPERSEDED:
+        raise ValidationError(_("Version %(n)s replaces this one: decide on that version once it is sent to you.")
+                              % {"n": quote.version + 1})
     if quote.status != Quote.Status.SENT:
         raise ValidationError(_("This quote is %(status)s: it cannot be accepted or rejected.")
                               % {"status": quote.get_status_display()})

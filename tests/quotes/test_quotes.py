@@ -81,9 +81,51 @@ def test_a_sent_quote_is_frozen_and_a_change_makes_a_new_version(pm, customer_a)
     assert second.lines.get().person_days == 2 and second.cloud_lines.get().monthly_cost == 45000
     quotes.check_set_lines(pm, second, [{"item": item("survey-assessment"), "person_days": "3"}])
     quote.refresh_from_db()
-    assert quote.lines.get().person_days == 2 and quote.status == "sent"
+    assert quote.lines.get().person_days == 2 and quote.status == "superseded"
+    assert list(quote.events.values_list("from_status", "to_status")) == [("", "draft"), ("draft", "sent"),
+                                                                          ("sent", "superseded")]
     with pytest.raises(ValidationError):
         quotes.check_revise(pm, quote)  # already revised
+
+
+def test_a_superseded_version_cannot_be_accepted(pm, contact, customer_a):
+    first = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    quotes.check_set_lines(pm, first, [{"item": item("survey-assessment"), "person_days": "2"}])
+    quotes.check_send(pm, first)
+    second = quotes.check_revise(pm, first)
+    quotes.check_send(pm, second)
+    quotes.check_decide(contact, second, accept=True, password="correct-horse-battery", name="Li Na")
+    with pytest.raises(ValidationError, match="Version 2 replaces this one"):
+        quotes.check_decide(contact, first, accept=True, password="correct-horse-battery", name="Li Na")
+    first.refresh_from_db()
+    assert first.status == "superseded" and list(Quote.objects.filter(number=first.number, status="accepted")) == [second]
+
+
+def test_a_draft_header_is_edited_and_a_sent_one_is_not(pm, customer_a):
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    quotes.check_update_quote(pm, quote, title="Q2", tax_rate=Decimal("0.09"), notes="n")
+    quote.refresh_from_db()
+    assert (quote.title, quote.tax_rate, quote.notes) == ("Q2", Decimal("0.09"), "n")
+    with pytest.raises(ValidationError) as error:
+        quotes.check_update_quote(pm, quote, title="Q3", tax_rate=Decimal("1"))
+    assert "tax_rate" in error.value.message_dict
+    quotes.check_set_lines(pm, quote, [{"item": item("survey-assessment"), "person_days": "2"}])
+    quotes.check_send(pm, quote)
+    with pytest.raises(ValidationError):
+        quotes.check_update_quote(pm, quote, title="Q3", tax_rate=Decimal("0.06"))
+    quote.refresh_from_db()
+    assert quote.title == "Q2"
+
+
+def test_lines_without_a_service_or_too_large_are_refused(pm, customer_a):
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    with pytest.raises(ValidationError) as error:
+        quotes.check_set_lines(pm, quote, [{"item": None, "person_days": "2"},
+                                           {"item": item("survey-assessment"), "person_days": "123456789",
+                                            "rate": "1e12"}],
+                               [{"resource": "BMS", "monthly_cost": "1", "quantity": "5000000"}])
+    assert set(error.value.message_dict) == {"lines.0.item", "lines.1.person_days", "lines.1.rate", "cloud_lines.0"}
+    assert not quote.lines.exists() and not quote.cloud_lines.exists()
 
 
 def test_the_customer_accepts_and_it_is_recorded(pm, contact, customer_a):

@@ -31,12 +31,16 @@ def test_pm_builds_from_the_plan_edits_and_sends(client, pm, planned):
     assert response.status_code == 302 and quote.lines.get().person_days == 5
     line_item = quote.lines.get().item.pk
     form = {"lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0", "cloud-TOTAL_FORMS": "1", "cloud-INITIAL_FORMS": "0",
-            "lines-0-item": line_item, "lines-0-person_days": "5", "lines-0-rate": "3500", "lines-0-discount": "1.5",
+            "lines-0-item": line_item, "lines-0-person_days": "5", "lines-0-rate": "3500", "lines-0-discount": "150",
             "lines-1-item": "", "cloud-0-resource": "", "cloud-0-monthly_cost": ""}
     bad = client.post(reverse("quote_detail", args=[quote.uuid]), form)
     assert bad.status_code == 400 and "A discount is between 0 and 100%." in bad.content.decode()
     assert quote.lines.get().discount == 0  # nothing changed
-    form["lines-0-discount"] = "0.1"
+    form.update({"lines-1-person_days": "2", "lines-0-discount": "10"})  # a row without a service is not dropped
+    bad = client.post(reverse("quote_detail", args=[quote.uuid]), form)
+    assert bad.status_code == 400 and "Choose a service." in bad.content.decode()
+    assert 'value="10"' in bad.content.decode()  # nothing typed is lost
+    form["lines-1-person_days"] = ""
     form.update({"cloud-0-resource": "BMS", "cloud-0-monthly_cost": "45000", "cloud-0-months": "1", "cloud-0-quantity": "1"})
     assert client.post(reverse("quote_detail", args=[quote.uuid]), form).status_code == 302
     assert quote.totals().total == Decimal("15750.00") + Decimal("945.00") + Decimal("45000.00")
@@ -48,6 +52,31 @@ def test_pm_builds_from_the_plan_edits_and_sends(client, pm, planned):
     assert quote.status == "sent"
     frozen = client.post(reverse("quote_detail", args=[quote.uuid]), form)
     assert frozen.status_code == 200 and quote.lines.get().discount == Decimal("0.1")  # no form for a sent quote
+    assert "10%" in frozen.content.decode()
+
+
+def test_pm_edits_a_draft_header_in_per_cent(client, pm, customer_a):
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    client.force_login(pm)
+    url = reverse("quote_header", args=[quote.uuid])
+    bad = client.post(url, {"title": "Q2", "tax_rate": "100", "valid_until": "", "notes": ""})
+    assert bad.status_code == 400 and "A tax rate is at least 0% and below 100%." in bad.content.decode()
+    assert 'value="Q2"' in bad.content.decode()
+    assert client.post(url, {"title": "Q2", "tax_rate": "9", "valid_until": "2027-01-31", "notes": "n"}).status_code == 302
+    quote.refresh_from_db()
+    assert (quote.title, quote.tax_rate, str(quote.valid_until)) == ("Q2", Decimal("0.09"), "2027-01-31")
+    assert 'value="9"' in client.get(reverse("quote_detail", args=[quote.uuid])).content.decode()
+
+
+def test_a_decision_error_stands_next_to_the_field_and_keeps_the_name(client, pm, contact, planned):
+    quote = quotes.check_build_from_plan(pm, planned)
+    quotes.check_send(pm, quote)
+    client.force_login(contact)
+    page = client.post(reverse("quote_accept", args=[quote.uuid]), {"name": "Li Na", "password": "wrong"})
+    body = page.content.decode()
+    assert page.status_code == 400 and 'data-field="password"' in body and 'value="Li Na"' in body
+    quote.refresh_from_db()
+    assert quote.status == "sent"
 
 
 def test_customer_sees_sent_quotes_and_accepts(client, pm, contact, stranger, planned):

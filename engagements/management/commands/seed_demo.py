@@ -58,7 +58,10 @@ class Command(BaseCommand):
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
-                user.save()
+            if role == User.Role.PM:
+                # The demo PM also runs the admin (rate card, users, mappings).
+                user.is_staff = user.is_superuser = True
+            user.save()
             users[username] = user
         today = timezone.localdate()
         self._grid_engagement(customers["grid"], users, today)
