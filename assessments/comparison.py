@@ -8,20 +8,24 @@ compared with the GPU reference on the steps both logged, after the warm-up (ste
     mean relative error (MRE) = mean over the compared steps
     verdict                   = PASS when MRE < threshold, else FAIL
 
-NaN or inf in a compared step is a FAIL with its step; a zero reference value, or fewer than
-``min_points`` common steps, means the curves cannot be compared. Never a silent number.
+NaN or inf in a compared step is a FAIL with its step (in the warm-up too: a curve that
+diverged early is no match); a zero reference value, or fewer than ``min_points`` common
+steps, means the curves cannot be compared. Never a silent number. Reasons and formulas are
+in the active language (``translation.override`` around a call picks it).
 """
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 import numpy as np
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 PASS, FAIL, CANNOT = "pass", "fail", "cannot_compare"
-LOSS_FORMULA = "MRE = mean(|npu(s) - ref(s)| / |ref(s)|) over common steps s > skip"
+LOSS_FORMULA = gettext_noop("MRE = mean(|npu(s) - ref(s)| / |ref(s)|) over common steps s > skip")
 SCORE_FORMULAS = {
-    "relative": "difference = (migrated - baseline) / |baseline|",
-    "absolute": "difference = migrated - baseline (points)",
+    "relative": gettext_noop("difference = (migrated - baseline) / |baseline|"),
+    "absolute": gettext_noop("difference = migrated - baseline (points)"),
 }
 
 
@@ -72,31 +76,38 @@ def compare_loss(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int = 20
     ref_s, ref_l = _series(ref_steps, ref_losses)
     npu_s, npu_l = _series(npu_steps, npu_losses)
     result = LossComparison(verdict=CANNOT, skip=skip, threshold=float(threshold), ref_points=int(ref_s.size),
-                            npu_points=int(npu_s.size), ref_interval=_interval(ref_s), npu_interval=_interval(npu_s))
+                            npu_points=int(npu_s.size), ref_interval=_interval(ref_s), npu_interval=_interval(npu_s),
+                            formula=_(LOSS_FORMULA))
     if result.ref_interval and result.npu_interval and result.ref_interval != result.npu_interval:
-        result.interval_note = (f"The curves were logged at different intervals (reference every {result.ref_interval} "
-                                f"steps, NPU every {result.npu_interval}); compared on the steps both logged.")
+        result.interval_note = _("The curves were logged at different intervals (reference every %(ref)s steps, NPU "
+                                 "every %(npu)s); compared on the steps both logged.") % {
+            "ref": result.ref_interval, "npu": result.npu_interval}
     common, ref_at, npu_at = np.intersect1d(ref_s, npu_s, assume_unique=True, return_indices=True)
+    all_ref, all_npu = ref_l[ref_at], npu_l[npu_at]
     keep = common > skip
-    common, ref_v, npu_v = common[keep], ref_l[ref_at[keep]], npu_l[npu_at[keep]]
+    all_common, common, ref_v, npu_v = common, common[keep], all_ref[keep], all_npu[keep]
     result.compared_points = int(common.size)
     if common.size:
         result.first_step, result.last_step = int(common[0]), int(common[-1])
     if common.size < min_points:
-        result.reason = (f"Only {common.size} common steps after step {skip}; at least {min_points} are needed "
-                         "to compare.")
+        result.reason = _("Only %(n)s common steps after step %(skip)s; at least %(min)s are needed to compare.") % {
+            "n": common.size, "skip": skip, "min": min_points}
         return result
-    bad = ~np.isfinite(ref_v) | ~np.isfinite(npu_v)
+    bad = ~np.isfinite(all_ref) | ~np.isfinite(all_npu)  # the warm-up counts here
     if bad.any():
-        step = int(common[np.argmax(bad)])
-        which = "reference" if not np.isfinite(ref_v[np.argmax(bad)]) else "NPU"
+        first = int(np.argmax(bad))
+        step = int(all_common[first])
         result.verdict = FAIL
-        result.reason = f"The {which} loss is NaN or infinite at step {step} ({int(bad.sum())} steps in all)."
+        if not np.isfinite(all_ref[first]):
+            result.reason = _("The reference loss is NaN or infinite at step %(step)s (%(n)s steps in all).")
+        else:
+            result.reason = _("The NPU loss is NaN or infinite at step %(step)s (%(n)s steps in all).")
+        result.reason %= {"step": step, "n": int(bad.sum())}
         return result
     zero = ref_v == 0
     if zero.any():
-        result.reason = (f"The reference loss is 0 at step {int(common[np.argmax(zero)])}: "
-                         "the relative error is undefined there.")
+        result.reason = _("The reference loss is 0 at step %(step)s: the relative error is undefined there.") % {
+            "step": int(common[np.argmax(zero)])}
         return result
     absolute = np.abs(npu_v - ref_v)
     relative = absolute / np.abs(ref_v)
@@ -110,8 +121,8 @@ def compare_loss(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int = 20
                                "points": int(chunk.size), "mean_relative_error": float(relative[chunk].mean())})
     result.verdict = PASS if result.mean_relative_error < threshold else FAIL
     if result.verdict == FAIL:
-        result.reason = (f"The mean relative error {result.mean_relative_error:.3%} is not below "
-                         f"the threshold {threshold:.2%}.")
+        result.reason = _("The mean relative error %(mre)s is not below the threshold %(threshold)s.") % {
+            "mre": f"{result.mean_relative_error:.3%}", "threshold": f"{threshold:.2%}"}
     return result
 
 
@@ -136,13 +147,13 @@ def compare_score(baseline: float, migrated: float, *, threshold: float = 0.02, 
     if mode not in SCORE_FORMULAS:
         raise ValueError(f"unknown mode {mode!r}")
     result = ScoreComparison(verdict=CANNOT, baseline=float(baseline), migrated=float(migrated), mode=mode,
-                             threshold=float(threshold), formula=SCORE_FORMULAS[mode])
+                             threshold=float(threshold), formula=_(SCORE_FORMULAS[mode]))
     if not (np.isfinite(result.baseline) and np.isfinite(result.migrated)):
-        result.verdict, result.reason = FAIL, "A score is NaN or infinite."
+        result.verdict, result.reason = FAIL, _("A score is NaN or infinite.")
         return result
     if mode == "relative":
         if result.baseline == 0:
-            result.reason = "The baseline score is 0: a relative difference is undefined; compare in points."
+            result.reason = _("The baseline score is 0: a relative difference is undefined; compare in points.")
             return result
         result.difference = (result.migrated - result.baseline) / abs(result.baseline)
     else:
@@ -171,12 +182,12 @@ def compare_performance(metric: str, direction: str, baseline, measured) -> Perf
     baseline = Decimal(str(baseline))
     result = PerformanceComparison(verdict=CANNOT, metric=metric, direction=direction, baseline=baseline, measured=None)
     if measured is None:
-        result.reason = "No measurement of this metric yet."
+        result.reason = _("No measurement of this metric yet.")
         return result
     measured = Decimal(str(measured))
     result.measured = measured
     if not measured.is_finite():
-        result.verdict, result.reason = FAIL, "The measurement is not a number."
+        result.verdict, result.reason = FAIL, _("The measurement is not a number.")
         return result
     if baseline != 0:
         result.ratio = (measured / baseline).quantize(Decimal("0.0001"))

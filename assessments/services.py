@@ -149,6 +149,14 @@ def check_pair_curves(user, engagement, reference: LossCurve, npu: LossCurve, mo
     return pair
 
 
+def check_unpair_curves(user, pair: CurvePair) -> None:
+    """Remove a comparison paired by mistake; the curves themselves stay. Reports already
+    rendered keep the figures they were rendered with."""
+    if not pair.engagement.is_editable_by(user):
+        raise PermissionDenied(_("You can view this engagement but not change it."))
+    pair.delete()
+
+
 def check_set_score_baseline(user, engagement, dataset: str, score, mode: str = "relative") -> ScoreBaseline:
     if not engagement.is_editable_by(user):
         raise PermissionDenied(_("You can view this engagement but not change it."))

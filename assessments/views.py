@@ -113,6 +113,15 @@ def curve_pair(request, uuid):
 
 @login_required
 @require_POST
+def curve_unpair(request, uuid, pk):
+    engagement = _staff_engagement(request, uuid)
+    services.check_unpair_curves(request.user, get_object_or_404(engagement.curve_pairs, pk=pk))
+    messages.success(request, _("The comparison is removed; the curves stay."))
+    return redirect("engagement_assessments", uuid=engagement.uuid)
+
+
+@login_required
+@require_POST
 def score_baseline(request, uuid):
     return _post(request, uuid, "score_form", ScoreBaselineForm(request.POST),
                  lambda eng, data: services.check_set_score_baseline(request.user, eng, data["dataset"], data["score"],

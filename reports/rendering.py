@@ -10,11 +10,13 @@ from pathlib import Path
 import jinja2
 import numpy as np
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from assessments.charts import downsample, polyline
 from assessments.comparison import LOSS_FORMULA, PASS
+from assessments.models import BenchmarkRun, Finding
 from assessments.services import acceptance_figures, finding_counts
 from engagements.models import Deliverable
 from workers.models import EnvSnapshot
@@ -26,9 +28,20 @@ CHART_W, CHART_H, ERR_H = 640, 220, 110
 def _source(curve) -> dict:
     if curve is None:
         return {}
-    return {"label": curve.label, "platform": curve.platform, "source": curve.source, "sha256": curve.raw_sha256,
+    # A job's curve is named after the job in the report's language; an upload keeps its label.
+    label = f"{curve.job.get_kind_display()} #{curve.job_id}" if curve.job_id else curve.label
+    return {"label": label, "platform": curve.platform, "source": curve.get_source_display(), "sha256": curve.raw_sha256,
             "parser": f"workers.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
             "job": str(curve.job.uuid) if curve.job_id else None, "points": curve.points}
+
+
+def _measurement_source(record) -> dict:
+    """Which kind of record a performance figure came from, and the parser that read it."""
+    if record is None:
+        return {"source_kind": "", "parser": ""}
+    if isinstance(record, BenchmarkRun):
+        return {"source_kind": "inference_benchmark", "parser": "workers.parsers.mindie_benchmark"}
+    return {"source_kind": "training_run", "parser": "workers.parsers.training_log (throughput)"}
 
 
 def _loss_chart(pair, skip: int) -> dict:
@@ -75,7 +88,13 @@ def _environment(engagement) -> dict | None:
 
 
 def build_report_data(engagement, *, number: int, language: str) -> dict:
-    """Everything the report shows, as plain JSON; stored with the version it renders."""
+    """Everything the report shows, as plain JSON in the report's language; stored with the
+    version it renders."""
+    with translation.override(language):
+        return _report_data(engagement, number, language)
+
+
+def _report_data(engagement, number: int, language: str) -> dict:
     figures = acceptance_figures(engagement)
     losses = []
     for item in figures["losses"]:
@@ -87,12 +106,14 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
     scores = [{
         "dataset": item["baseline"].dataset, "baseline": item["baseline"].score, "mode": item["baseline"].mode,
         "migrated": item["run"].score if item["run"] else None, "job": str(item["run"].job.uuid) if item["run"] else None,
+        "reason": item["result"].reason if item["result"] else gettext("No evaluation of this data set yet."),
         "result": item["result"].as_dict() if item["result"] else None,
     } for item in figures["scores"]]
     performance = [{
         "metric": item["baseline"].metric, "unit": item["baseline"].unit, "direction": item["baseline"].direction,
         "result": item["result"].as_dict(),
         "source": (str(item["source"].job.uuid) if getattr(item["source"], "job_id", None) else None),
+        **_measurement_source(item["source"]),
     } for item in figures["performance"]]
     training = figures["training"]
     analyses = []
@@ -100,7 +121,11 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
         analyses.append({
             "code_dir": analysis.code_dir, "files_scanned": analysis.files_scanned,
             "effort_person_days": str(analysis.effort_person_days), "job": str(analysis.job.uuid) if analysis.job_id else None,
-            "counts": finding_counts(analysis),
+            "counts": [{**row, "source": Finding.Source(row["source"]).label, "fix": Finding.Fix(row["fix"]).label}
+                       for row in finding_counts(analysis)],
+            "resolutions": [{"resolution": Finding.Resolution(row["resolution"]).label, "count": row["count"]}
+                            for row in analysis.findings.values("resolution").annotate(count=Count("id"))
+                            .order_by("resolution")],
             "resolved": analysis.findings.filter(resolution="resolved").count(),
             "total": analysis.findings.count(),
         })
@@ -122,7 +147,7 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
                    for m in engagement.migration_models.all()],
         "environment": _environment(engagement),
         "analyses": analyses,
-        "loss_formula": LOSS_FORMULA,
+        "loss_formula": gettext(LOSS_FORMULA),
         "losses": losses, "scores": scores, "performance": performance,
         "training": {"verdict": training["verdict"], "loss_changed": training["loss_changed"],
                      "checkpoints": training["checkpoints"][:20], "curve": _source(training["curve"])},

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from assessments.templatetags.assessments import verdict as verdict_label
 from engagements.models import Engagement, User
 
 from .models import ReportVersion, SignOffEvent
@@ -57,36 +58,38 @@ def _enqueue_render(version_id: int) -> None:
 
 def render_version(version_id: int) -> ReportVersion:
     """Render a version once: its data, HTML and PDF. A version that left 'rendering' is
-    never rendered again (a new render is a new version)."""
+    never rendered again (a new render is a new version). The render runs outside any
+    transaction (it takes seconds); only its result is written, to a version still rendering."""
     from .rendering import build_report_data, render_html, render_pdf
 
-    with transaction.atomic():
-        version = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version_id)
-        if version.status != ReportVersion.Status.RENDERING:
-            return version
-        try:
+    version = ReportVersion.objects.select_related("engagement").get(pk=version_id)
+    if version.status != ReportVersion.Status.RENDERING:
+        return version
+    fields = {}
+    try:
+        with translation.override(version.language):
             data = build_report_data(version.engagement, number=version.number, language=version.language)
             pdf = render_pdf(render_html(data))
-        except Exception as exc:  # noqa: BLE001 - recorded on the version for the user to see
-            version.status, version.failure = ReportVersion.Status.FAILED, f"{type(exc).__name__}: {exc}"
-            version.save(update_fields=["status", "failure"])
-            return version
-        version.data, version.pdf, version.sha256 = data, pdf, hashlib.sha256(pdf).hexdigest()
-        version.status, version.rendered_at = ReportVersion.Status.DRAFT, timezone.now()
-        version.save(update_fields=["data", "pdf", "sha256", "status", "rendered_at"])
+    except Exception as exc:  # noqa: BLE001 - recorded on the version for the user to see
+        fields = {"status": ReportVersion.Status.FAILED, "failure": f"{type(exc).__name__}: {exc}"}
+    else:
+        fields = {"data": data, "pdf": pdf, "sha256": hashlib.sha256(pdf).hexdigest(),
+                  "status": ReportVersion.Status.DRAFT, "rendered_at": timezone.now()}
+    ReportVersion.objects.filter(pk=version_id, status=ReportVersion.Status.RENDERING).update(**fields)
+    version.refresh_from_db()
     return version
 
 
 # --- issuing and sign-off ----------------------------------------------------------------------
 
-def _append_event(version: ReportVersion, **fields) -> SignOffEvent:
+def _append_event(version: ReportVersion, at=None, **fields) -> SignOffEvent:
     """Append to the hash chain; the chain is serialised with a transaction-level lock."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(727001)")
     last = SignOffEvent.objects.order_by("-pk").first()
     event = SignOffEvent(version=version, version_sha256=version.sha256, previous_hash=last.hash if last else "",
-                         at=timezone.now(), **fields)
+                         at=at or timezone.now(), **fields)
     event.hash = event.compute_hash()
     event.save()
     return event
@@ -100,6 +103,7 @@ def check_issue(user, version: ReportVersion, request_meta: dict | None = None) 
         if version.status != ReportVersion.Status.DRAFT:
             raise ValidationError(_("Only a rendered draft can be issued; this version is %(status)s.")
                                   % {"status": version.get_status_display()})
+        _require_pass(version)
         version.status, version.issued_by, version.issued_at = ReportVersion.Status.ISSUED, user, timezone.now()
         version.save(update_fields=["status", "issued_by", "issued_at"])
         _append_event(version, action=SignOffEvent.Action.ISSUED, user=user, **_client(request_meta))
@@ -123,6 +127,16 @@ def _notify_contacts(version: ReportVersion) -> None:
 def _client(meta: dict | None) -> dict:
     meta = meta or {}
     return {"ip": meta.get("REMOTE_ADDR") or None, "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:500]}
+
+
+def _require_pass(version: ReportVersion) -> None:
+    """A report goes to the customer for sign-off only when every criterion it shows passes:
+    signing states that it meets the agreed criteria."""
+    if not (version.data or {}).get("passed"):
+        raise ValidationError(_("The report's overall verdict is %(verdict)s: only a report that meets every "
+                                "acceptance criterion can be issued or signed off. Fix the failing or missing "
+                                "figures and render a new version.")
+                              % {"verdict": verdict_label((version.data or {}).get("overall"))})
 
 
 def _check_decision(user, version: ReportVersion, password: str) -> ReportVersion:
@@ -150,12 +164,14 @@ def check_sign_off(user, version: ReportVersion, *, password: str, name: str, ti
         errors["confirm"] = _("Confirm that you accept the report as meeting the agreed criteria.")
     if errors:
         raise ValidationError(errors)
+    _require_pass(version)
     statement = STATEMENT[version.language]
     event = SignOffEvent(version=version, action=SignOffEvent.Action.SIGNED, user=user, signer_name=name.strip()[:100],
                          signer_title=title.strip()[:100], statement=statement, at=timezone.now(),
                          version_sha256=version.sha256, **_client(request_meta))
     signed = _signed_pdf(version, event)
-    event = _append_event(version, action=SignOffEvent.Action.SIGNED, user=user, signer_name=event.signer_name,
+    event = _append_event(version, at=event.at, action=SignOffEvent.Action.SIGNED, user=user,
+                          signer_name=event.signer_name,
                           signer_title=event.signer_title, statement=statement, signed_pdf=signed,
                           signed_sha256=hashlib.sha256(signed).hexdigest(), **_client(request_meta))
     version.status = ReportVersion.Status.SIGNED
@@ -212,7 +228,7 @@ def verify_pdf(raw: bytes) -> dict:
         "issued": version.issued_at is not None,
         "signed_by": signature.signer_name if signature else None,
         "signer_title": signature.signer_title if signature else None,
-        "signed_at": signature.at.isoformat() if signature else None,
+        "signed_at": signature.at if signature else None,
         "chain_intact": chain_is_intact(),
     }
 

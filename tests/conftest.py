@@ -269,18 +269,30 @@ def make_curve(engagement, platform, losses, label, user):
 
 @pytest.fixture
 def acceptance_ready(engagement, consultant):
-    """An engagement with a paired reference/NPU curve 1% apart, a score baseline and a
-    performance baseline."""
+    """An engagement whose acceptance passes: a paired reference/NPU curve 1% apart (the NPU
+    one from a training job that wrote a checkpoint, at 150 tokens/s), an evaluation 0.5%
+    off the pre-migration score and a performance baseline of 100 tokens/s."""
+    from assessments.models import EvaluationRun
     from assessments.services import check_pair_curves, check_set_score_baseline
+    from workers.models import AscendHost, Job
 
     steps = np.arange(1, 301)
     ref = 3.0 * np.exp(-steps / 90) + 1.2
     gpu = make_curve(engagement, "gpu", ref, "A100 fp32", consultant)
     npu = make_curve(engagement, "npu", ref * 1.01, "910B bf16", consultant)
-    npu.source = "job"
+    host = AscendHost.objects.create(customer=engagement.customer, name="records-only", address="192.0.2.1",
+                                     username="ascend", auth_method="key", secret="-", created_by=consultant)
+    stage = engagement.stages.get(key="training_tuning")
+
+    def job(kind):
+        return Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, started_by=consultant,
+                                  status="succeeded", exit_code=0)
+
+    npu.source, npu.job, npu.throughput = "job", job("training_run"), {"tokens_per_s": 150.0}
     npu.save()
     check_pair_curves(consultant, engagement, gpu, npu)
     check_set_score_baseline(consultant, engagement, "ceval", 70.58)
+    EvaluationRun.objects.create(engagement=engagement, job=job("evaluation"), dataset="ceval", score=70.23)
     PerformanceBaseline.objects.create(engagement=engagement, metric="tokens_per_s", direction="higher", value=100)
     return engagement
 

@@ -13,3 +13,11 @@ def percent(fraction) -> str:
     value = (Decimal(str(fraction)) * 100).normalize()
     text = format(value, "f")
     return f"{text}%"
+
+
+@register.filter
+def percent3(fraction) -> str:
+    """A computed ratio as a percentage with three decimals: 0.0034567 -> '0.346%'."""
+    if fraction is None or fraction == "":
+        return "—"
+    return f"{float(fraction):.3%}"

@@ -55,9 +55,23 @@ def test_cannot_compare_and_bad_input_exit_non_zero(tmp_path):
     empty = tmp_path / "empty.log"
     empty.write_text("nothing here\n")
     run = compare(empty, ref)
-    assert run.returncode != 0 and "No loss values were found in the reference log" in run.stderr
-    assert compare(tmp_path / "missing.log", ref).returncode != 0
-    assert compare(ref, ref, "--threshold", "2").returncode != 0
+    assert run.returncode == 2 and "No loss values were found in the reference log" in run.stderr
+    assert compare(tmp_path / "missing.log", ref).returncode == 2
+    assert compare(ref, ref, "--threshold", "2").returncode == 2
+    bad = compare(ref, ref, "--pattern", "(")
+    assert bad.returncode == 2 and "--pattern is not a valid regular expression" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_nan_in_the_warm_up_is_a_fail_with_its_step(tmp_path):
+    ref = train_log(tmp_path, "fp32")
+    lines = ref.read_text().splitlines(keepends=True)
+    broken = tmp_path / "nan.log"
+    text = "".join(lines)
+    step5 = next(line for line in lines if re.match(r"\s*iteration\s+5/", line))
+    broken.write_text(text.replace(step5, re.sub(r"lm loss: \S+", "lm loss: nan", step5)))
+    run = compare(ref, broken)
+    assert run.returncode == 1 and "NaN or infinite at step 5" in run.stdout
 
 
 def test_a_custom_pattern(tmp_path):

@@ -86,7 +86,7 @@ def test_upload_a_reference_log_pair_it_and_see_the_verdict(client, consultant, 
     assert client.post(reverse("curve_pair", args=[engagement.uuid]),
                        {"reference": gpu_curve.pk, "npu": npu_curve.pk}).status_code == 302
     page = client.get(reverse("engagement_assessments", args=[engagement.uuid])).content.decode()
-    assert 'data-testid="loss-verdict">PASS<' in page and "0.00500" in page
+    assert 'data-testid="loss-verdict">PASS<' in page and "0.500%" in page
 
 
 def test_a_log_without_losses_is_refused_and_the_form_keeps_the_label(client, consultant, engagement):

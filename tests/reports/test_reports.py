@@ -36,6 +36,20 @@ def test_a_chinese_report_has_the_headings_figures_fonts_and_charts(pm, acceptan
     assert "Noto" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:] if line.strip())
     assert version.data["losses"][0]["chart"]["npu"].count(",") > 50  # an SVG polyline was drawn
     assert "相对误差" in text  # the SVG chart beneath the curves was drawn (its label is text)
+    flat = "".join(text.split())
+    assert "训练任务" in flat and "上传的日志" in flat and "Uploaded log" not in text  # sources in Chinese
+    assert "Trainingjob" not in flat and "overcommonsteps" not in flat  # the formula too
+    assert version.data["overall"] == "pass" and "workers.parsers.evaluation" in text  # scores trace to a job
+
+
+def test_a_report_speaks_one_language_whatever_the_worker_speaks(pm, acceptance_ready, tmp_path):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # the worker's active language must not leak in
+        version = rendered(pm, acceptance_ready, "en")
+    text = " ".join(pdf_text(bytes(version.pdf), tmp_path).split())
+    assert "Training job" in text and "Uploaded log" in text and "over common steps" in text
+    assert "训练任务" not in text and "上传的日志" not in text and "通过" not in text
 
 
 def test_an_english_report(pm, acceptance_ready, tmp_path):
@@ -144,5 +158,21 @@ def test_a_customer_sees_only_issued_versions_of_their_own_engagements(pm, conta
     services.check_issue(pm, draft)
     assert list(services.versions_visible_to(contact)) == [draft]
     other = rendered(pm, other_engagement)
-    services.check_issue(pm, other)
+    ReportVersion.objects.filter(pk=other.pk).update(status=ReportVersion.Status.ISSUED)  # issued to customer B
     assert other not in services.versions_visible_to(contact)
+
+
+def test_a_report_that_does_not_pass_is_neither_issued_nor_signed(pm, contact, acceptance_ready):
+    acceptance_ready.evaluation_runs.update(score=60.0)  # the migrated model scores 15% lower
+    failing = rendered(pm, acceptance_ready)
+    assert failing.data["overall"] == "fail" and failing.data["scores"][0]["result"]["verdict"] == "fail"
+    with pytest.raises(ValidationError, match="overall verdict is FAIL"):
+        services.check_issue(pm, failing)
+    failing.refresh_from_db()
+    assert failing.status == ReportVersion.Status.DRAFT and not failing.events.exists()
+    ReportVersion.objects.filter(pk=failing.pk).update(status=ReportVersion.Status.ISSUED)  # however it got there
+    with pytest.raises(ValidationError, match="overall verdict is FAIL"):
+        services.check_sign_off(contact, failing, password="correct-horse-battery", name="Li", title="CTO",
+                                confirm=True)
+    acceptance_ready.refresh_from_db()
+    assert acceptance_ready.acceptance_signed_at is None and not failing.events.exists()

@@ -129,7 +129,7 @@ class Command(BaseCommand):
         for name, task_type, size in GRID_MODELS:
             MigrationModel.objects.create(engagement=engagement, name=name, task_type=task_type, size=size,
                                           source_repository="git.example.com/grid/" + name.split("(")[-1].rstrip(")").lower())
-        PerformanceBaseline.objects.create(engagement=engagement, metric="images/s (YOLOv5, batch 32)",
+        PerformanceBaseline.objects.create(engagement=engagement, metric="samples_per_s (images/s, YOLOv5 batch 32)",
                                            direction=PerformanceBaseline.Direction.HIGHER, value=Decimal("850"), unit="img/s")
         self._plan(engagement, start, [(1, 5), (2, 4), (2, 6), (4, 30), (3, 20), (3, 18), (3, 14)], pm)
         stages = engagement.ordered_stages()
