@@ -201,18 +201,21 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "ssh"}, "reports.tasks.render_report": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {
-    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60))},
+    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60, minimum=1))},
     "expire-quotes": {"task": "reports.tasks.expire_quotes", "schedule": 3600.0},
 }
 
 # Jobs on hosts: a worker renews a job's lease while it supervises it; an expired lease
 # means the worker is gone and the reaper re-attaches or ends the job as lost.
-JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30)
-JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5)
-JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 300)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=5)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 5, minimum=1)
+JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
 # Host secrets are encrypted with these Fernet keys, newest first (rotate_secrets re-encrypts).
 FERNET_KEYS = env_fernet_keys("FERNET_KEYS")
+if not FERNET_KEYS and not DEBUG:
+    raise ImproperlyConfigured("FERNET_KEYS is required in production: the keys that encrypt host secrets "
+                               "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
 if not FERNET_KEYS and DEBUG:
     import base64 as _b64
     import hashlib as _hashlib

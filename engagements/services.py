@@ -238,6 +238,9 @@ def check_log_work(user, stage: Stage, date: datetime.date, person_days, summary
         errors["date"] = _("Enter the date the work was done.")
     elif date > timezone.localdate():
         errors["date"] = _("Work cannot be logged for a future date.")
+    elif stage.engagement.start_date and date < stage.engagement.start_date:
+        errors["date"] = _("The engagement starts on %(start)s: work cannot be logged before that.") % {
+            "start": stage.engagement.start_date.isoformat()}
     if not (summary or "").strip():
         errors["summary"] = _("Say what was done.")
     if stage.status == Stage.Status.SKIPPED:

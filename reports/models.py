@@ -212,7 +212,7 @@ class QuoteLine(models.Model):
     person_days = models.DecimalField(_("person-days"), max_digits=9, decimal_places=1)
     rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=2)
     discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal("0"),
-                                   help_text=_("As a fraction: 0.1 means 10% off."))
+                                   help_text=_("As a fraction: 0.1 takes 10 per cent off."))
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from assessments.services import record_job_result
 from engagements.models import Engagement, Stage
 
 from . import secrets, ssh
-from .errors import JobError
+from .errors import JobError, PermanentError, Reason
 from .kinds import KINDS
 from .models import AscendHost, EnvSnapshot, Job, JobTransition
 
@@ -27,7 +27,12 @@ def target_for(host: AscendHost) -> ssh.Target:
     host_key = None
     if host.host_key_pinned:
         host_key = ssh.HostKey(host.host_key_type, host.host_key_base64, host.host_key_fingerprint)
-    secret = secrets.decrypt(host.secret) if host.secret else None
+    try:
+        secret = secrets.decrypt(host.secret) if host.secret else None
+    except ImproperlyConfigured as exc:  # a job or a test fails with the reason; never hangs, never a 500
+        raise PermanentError(_("The host's stored key or password cannot be decrypted with the portal's "
+                               "FERNET_KEYS (was a key dropped before rotate_secrets ran?). Restore the key, "
+                               "or enter the secret again."), Reason.AUTHENTICATION) from exc
     return ssh.Target(
         address=host.address,
         port=host.port,
@@ -191,7 +196,8 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
         now = timezone.now()
         if job.status == Job.Status.RUNNING and job.lease_until and job.lease_until > now:
             return None, None  # a live worker owns it; the reaper steps in if its lease runs out
-        if job.cancel_requested:
+        if job.cancel_requested and job.status == Job.Status.QUEUED:
+            # A running job being re-attached is claimed instead: its supervisor kills the remote run.
             _move(job, Job.Status.CANCELLED, reason="Cancelled before it started.",
                   failure_reason=Job.Failure.CANCELLED, failure_message="Cancelled before it started.")
             return None, None
@@ -235,6 +241,16 @@ def _move(job: Job, to_status: str, *, actor=None, reason: str = "", **fields) -
                                      created_at=now)
         for name, value in values.items():
             setattr(job, name, value)
+
+
+def hand_over(job: Job) -> None:
+    """The supervising task reached its time limit while the detached remote run goes on: a new
+    task re-attaches at once. A hand-over is not a lost worker, so it uses up no attempt."""
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        lease_until=timezone.now(), phase="re-attaching", attempts=models.F("attempts") - 1)
+    JobTransition.objects.create(job=job, from_status=job.status, to_status=job.status,
+                                 reason="Handed over to a new supervising task (time limit of the old one).")
+    enqueue(job)
 
 
 def release(job: Job) -> None:

@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from . import jobs, runner
-from .errors import PermanentError, Reason, TransientError
+from .errors import PermanentError, TransientError
 from .models import Job
 
 
@@ -37,8 +37,8 @@ def run_job(self, job_id: int) -> None:
     except PermanentError as exc:
         jobs.fail_from_error(job_id, exc)
     except SoftTimeLimitExceeded:
-        jobs.fail_from_error(job_id, PermanentError("The worker's time limit for supervising this job ran out.",
-                                                    Reason.TIMEOUT))
+        # The remote run is detached and keeps its own time limit: a fresh task re-attaches to it.
+        jobs.hand_over(job)
 
 
 @shared_task(ignore_result=True)

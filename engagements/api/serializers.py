@@ -116,6 +116,11 @@ class StageSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
         extra_kwargs = {"planned_person_days": {"help_text": STAFF_ONLY}}
         staff_only_fields = ["planned_person_days", "logged_person_days"]
 
+    def validate(self, attrs):
+        if "status" in getattr(self, "initial_data", {}):  # read-only fields are otherwise dropped silently
+            raise serializers.ValidationError({"status": _("The status changes only with POST …/transition/.")})
+        return super().validate(attrs)
+
     def get_progress(self, stage) -> float:
         return round(stage.progress(), 4)
 

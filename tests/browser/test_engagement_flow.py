@@ -19,6 +19,13 @@ def test_a_consultant_ticks_items_logs_work_and_finishes_a_stage(sign_in, live_s
 
     survey = engagement.stages.get(key="survey")
     required = list(survey.checklist.filter(required=True))
+    waived, *required = required
+    page.click(f'[data-testid="item-{waived.pk}"] summary')
+    page.fill(f'[data-testid="waive-reason-{waived.pk}"]', "The customer supplied the server list")
+    page.press(f'[data-testid="waive-reason-{waived.pk}"]', "Enter")  # Enter waives, it does not tick
+    expect(page.locator(f'[data-testid="item-{waived.pk}"]')).to_contain_text("The customer supplied the server list")
+    waived.refresh_from_db()
+    assert waived.state == ChecklistItem.State.WAIVED
     for item in required:
         page.click(f'[data-testid="tick-{item.pk}"]')  # htmx swaps the checklist in place
         expect(page.locator(f'[data-testid="untick-{item.pk}"]')).to_be_visible()

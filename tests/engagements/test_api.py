@@ -100,6 +100,10 @@ def test_a_token_for_username_and_password_then_requests_with_it(consultant, eng
     assert client.post(f"/api/stages/{stage.uuid}/transition/", {"to": "in_progress"}).status_code == 200
     stage.refresh_from_db()
     assert stage.status == "in_progress"
+    patched = client.patch(f"/api/stages/{stage.uuid}/", {"status": "done"}, format="json")
+    assert patched.status_code == 400 and "transition" in patched.json()["status"][0]
+    stage.refresh_from_db()
+    assert stage.status == "in_progress"
 
 
 def test_session_authentication_reads_and_needs_the_csrf_token_to_write(consultant, engagement):

@@ -148,6 +148,14 @@ class TestWorkLogs:
         assert error_fields(exc) == {"stage"}
         assert WorkLog.objects.count() == 0
 
+    def test_work_before_the_engagement_starts_is_refused(self, consultant, engagement):
+        survey = stage_of(engagement)
+        with pytest.raises(ValidationError) as exc:
+            services.check_log_work(consultant, survey, engagement.start_date - datetime.timedelta(days=1), "0.5", "Early")
+        assert error_fields(exc) == {"date"} and engagement.start_date.isoformat() in str(exc.value)
+        services.check_log_work(consultant, survey, engagement.start_date, "0.5", "First day")
+        assert WorkLog.objects.count() == 1
+
     def test_editing_a_full_day_down_to_half_frees_half_a_day(self, consultant, engagement):
         survey, plan = stage_of(engagement), stage_of(engagement, StageKey.PLAN)
         log = services.check_log_work(consultant, survey, days_ago(1), "1", "Full day")
@@ -756,8 +764,10 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 def production_env() -> dict:
     db = connection.settings_dict
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    from cryptography.fernet import Fernet
+
     return {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(60)[:60], "ALLOWED_HOSTS": "portal.example.com",
-            "DATABASE_URL": url}
+            "DATABASE_URL": url, "FERNET_KEYS": Fernet.generate_key().decode()}
 
 
 @pytest.mark.django_db
@@ -782,6 +792,8 @@ def test_check_deploy_passes_with_production_settings():
         ("DATABASE_URL", "mysql://user@db/portal", "DATABASE_URL must be a postgres:// or sqlite:// URL"),
         ("DELIVERABLE_MAX_BYTES", "fifty", "Unexpected value DELIVERABLE_MAX_BYTES='fifty'"),
         ("CELERY_BROKER_URL", "amqp://guest@rabbit//", "CELERY_BROKER_URL"),
+        ("FERNET_KEYS", None, "FERNET_KEYS is required in production"),
+        ("JOB_LEASE_SECONDS", "0", "JOB_LEASE_SECONDS='0', use a whole number of at least 5"),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(variable, value, message):

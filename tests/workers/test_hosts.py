@@ -120,3 +120,11 @@ def test_the_register_screen_never_echoes_the_secret(client, pm, customer_a, eng
     assert "TopSecretPassw0rd" not in body
     assert 'data-field="address"' in body
     assert AscendHost.objects.count() == 0
+
+
+def test_a_secret_the_keys_cannot_decrypt_is_a_clear_failure_not_a_crash(pm, customer_a, simhost):
+    host = register(pm, customer_a, simhost)
+    AscendHost.objects.filter(pk=host.pk).update(secret=Fernet(Fernet.generate_key()).encrypt(b"lost").decode())
+    host.refresh_from_db()
+    check = jobs.check_connection(host)
+    assert check["ok"] is False and check["reason"] == "authentication" and "FERNET_KEYS" in check["message"]

@@ -207,3 +207,19 @@ def test_an_authentication_failure_ends_the_job_at_once_without_retries(worker, 
     job = start(consultant, engagement, host, "env_probe")
     wait_for(job, Job.FINAL, timeout=60)
     assert (job.status, job.failure_reason, job.attempts) == ("failed", "authentication", 1)
+
+
+def test_a_cancel_seen_on_re_attach_stops_the_remote_run(worker, consultant, engagement, sim_host, simhost):
+    command = TRAIN.format(root=simhost.root, steps=2000, precision="fp32", sleep=0.05)
+    job = start(consultant, engagement, sim_host, "training_run", command=command, workdir="/tmp")
+    wait_for(job, [Job.Status.RUNNING])
+    time.sleep(2)
+    worker.kill_hard()  # the supervisor dies; the remote run goes on
+    jobs.check_cancel_job(consultant, job)
+    worker.start()
+    jobs.enqueue(job)  # what the reaper sends once the lease has run out
+    wait_for(job, Job.FINAL, timeout=120)
+    assert job.status == Job.Status.CANCELLED and "remote process group was stopped" in job.failure_message
+    pid = int((simhost_job_dir(simhost, sim_host, job) / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
