@@ -11,11 +11,11 @@ from django.db.models import Q
 from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from assessments.models import MigrationAnalysis
-from engagements.forms import apply_errors
+from engagements.forms import DateInput, apply_errors
 from engagements.models import Customer, Engagement, StageKey
 
 from . import exports, quotes
@@ -39,11 +39,10 @@ class PercentField(forms.DecimalField):
 
 
 class QuoteHeaderForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("quote", "Title"), max_length=200)
     tax_rate = PercentField(label=gettext_lazy("Tax rate (%)"), initial=Decimal("0.06"),
                             help_text=gettext_lazy("6 means 6% VAT on services."))
-    valid_until = forms.DateField(label=gettext_lazy("Valid until"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_until = forms.DateField(label=gettext_lazy("Valid until"), required=False, widget=DateInput())
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -88,8 +87,8 @@ class DecisionForm(forms.Form):
 
 
 class RangeForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
 
     def clean(self):
         data = super().clean()

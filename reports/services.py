@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -119,7 +120,8 @@ def _notify_contacts(version: ReportVersion) -> None:
                 _("Acceptance report %(code)s v%(number)s is ready for your sign-off")
                 % {"code": version.engagement.code, "number": version.number},
                 _("Please review the acceptance test report of %(title)s in the portal and sign it off or reject it.")
-                % {"title": version.engagement.title},
+                % {"title": version.engagement.title}
+                + f"\n\n{settings.PORTAL_URL}{reverse('version_detail', args=[version.uuid])}",
                 settings.DEFAULT_FROM_EMAIL, [contact.email],
             )
 

@@ -25,7 +25,7 @@ def test_pm_quotes_the_plan_and_the_customer_accepts(sign_in, live_server, pm, c
     page.click('[data-testid="build-quote"]')
     expect(page.locator('[data-testid="quote-status"]')).to_have_text("Draft")
     quote = Quote.objects.get()
-    expect(page.locator('[data-testid="total"]')).to_have_text(f"¥{quote.totals().total}")
+    expect(page.locator('[data-testid="total"]')).to_have_text(f"¥{quote.totals().total:,}")
 
     with page.expect_download() as download:
         page.click('[data-testid="export-xlsx"]')

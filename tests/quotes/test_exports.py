@@ -113,14 +113,15 @@ def test_pdf_in_chinese_with_the_totals(quote, tmp_path):
     assert "报价单" in text and "人天" in text and "折扣" in text and "15%" in text and "税额 (6%)" in text
     assert "Quote" not in text and "Services" not in text  # no English headings left
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
-    assert cjk and all(" yes " in line.split("Identity-H")[-1] for line in cjk)  # embedded
+    cjk = [line.split() for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
+    assert cjk and all(columns[-5] == "yes" for columns in cjk)  # the emb column: embedded
 
 
 def test_pdf_in_english(quote, tmp_path):
     path = tmp_path / "q.pdf"
     path.write_bytes(exports.quote_pdf(quote, "en"))
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
     assert RateCardItem.objects.get(code="survey-assessment").name_en in text
     assert "Services" in text and "Tax (6%)" in text and "15%" in text
     assert "报价单" not in text

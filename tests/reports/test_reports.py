@@ -76,6 +76,7 @@ def test_issue_notifies_the_contacts_and_only_a_pm_issues(pm, consultant, contac
     with django_capture_on_commit_callbacks(execute=True):
         services.check_issue(pm, version)
     assert [m.to for m in mail.outbox] == [[contact.email]]
+    assert f"/reports/{version.uuid}/" in mail.outbox[0].body  # a link to the version
     with pytest.raises(ValidationError):
         services.check_issue(pm, version)
 
