@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from assessments.comparison import FAIL, PASS, compare_loss
 from workers.parsers.training_log import parse_training_log
@@ -44,8 +45,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{label} log: {path} ({log.format}, {len(log.steps)} points, "
                               f"steps {log.steps[0]}-{log.steps[-1]})")
             curves.append(log)
-        result = compare_loss(curves[0].steps, curves[0].losses, curves[1].steps, curves[1].losses,
-                              skip=skip, threshold=threshold)
+        with translation.override("en"):  # the command speaks English throughout
+            result = compare_loss(curves[0].steps, curves[0].losses, curves[1].steps, curves[1].losses,
+                                  skip=skip, threshold=threshold)
         self.stdout.write(f"formula: {result.formula}")
         self.stdout.write(f"skip: {skip}  threshold: {threshold:.2%}  compared steps: {result.compared_points}"
                           + (f" ({result.first_step}-{result.last_step})" if result.compared_points else ""))
