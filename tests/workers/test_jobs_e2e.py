@@ -45,6 +45,17 @@ def test_an_env_probe_runs_and_records_a_snapshot(worker, consultant, engagement
     moves = list(JobTransition.objects.filter(job=job).values_list("from_status", "to_status"))
     assert moves[0] == ("", "queued") and ("queued", "running") in moves and ("running", "succeeded") in moves
     assert "910B3" in job.output_tail
+    # The env_setup stage shows the snapshot; a second probe highlights what changed.
+    from django.test import Client
+
+    EnvSnapshot.objects.filter(pk=snapshot.pk).update(data={**snapshot.data, "torch_npu": "2.1.0.post6"})
+    second = start(consultant, engagement, sim_host, "env_probe")
+    wait_for(second, Job.FINAL)
+    client = Client()
+    client.force_login(consultant)
+    page = client.get(f"/stages/{engagement.stages.get(key='env_setup').uuid}/").content.decode()
+    assert 'data-testid="stage-environment"' in page and "910B3" in page
+    assert 'data-testid="environment-changes"' in page and "2.1.0.post6" in page
 
 
 def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consultant, engagement, sim_host, simhost):
