@@ -132,9 +132,10 @@ def _line_initial(quote: Quote):
 
 
 def _filled(form) -> bool:
-    """A row the user typed into; empty rows are dropped, a row without a service is an error."""
-    return any(form.cleaned_data.get(name) not in (None, "") for name in form.fields if name != "discount") \
-        or bool(form.cleaned_data.get("discount"))
+    """A row the user typed into: a value other than the blank row's (empty, or the field's
+    pre-filled default such as quantity 1 or discount 0). Empty rows are dropped; a row
+    typed into without a service is an error."""
+    return any(form.cleaned_data.get(name) not in (None, "", field.initial) for name, field in form.fields.items())
 
 
 def _apply_row_errors(formsets: dict, filled: dict, exc: ValidationError) -> None:

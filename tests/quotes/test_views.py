@@ -41,7 +41,9 @@ def test_pm_builds_from_the_plan_edits_and_sends(client, pm, planned):
     assert bad.status_code == 400 and "Choose a service." in bad.content.decode()
     assert 'value="10"' in bad.content.decode()  # nothing typed is lost
     form["lines-1-person_days"] = ""
-    form.update({"cloud-0-resource": "BMS", "cloud-0-monthly_cost": "45000", "cloud-0-months": "1", "cloud-0-quantity": "1"})
+    form.update({"cloud-0-resource": "BMS", "cloud-0-monthly_cost": "45000", "cloud-0-months": "1", "cloud-0-quantity": "1",
+                 "cloud-TOTAL_FORMS": "2", "cloud-1-quantity": "1", "cloud-1-months": "1", "cloud-1-resource": "",
+                 "lines-1-discount": "0"})  # blank rows as the browser posts them, defaults pre-filled
     assert client.post(reverse("quote_detail", args=[quote.uuid]), form).status_code == 302
     assert quote.totals().total == Decimal("15750.00") + Decimal("945.00") + Decimal("45000.00")
     xlsx = client.get(reverse("quote_export", args=[quote.uuid, "xlsx"]) + "?lang=en")
