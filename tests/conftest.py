@@ -231,15 +231,6 @@ def worker(worker_process, settings, redis_server, transactional_db, monkeypatch
 
 
 @pytest.fixture
-def redis_restart(redis_server, worker):
-    def restart():
-        redis_server.stop()
-        redis_server.start()
-
-    return restart
-
-
-@pytest.fixture
 def sim_host(simhost, pm, customer_a):
     """The simulated host, registered and its key confirmed through the portal's services."""
     from workers import jobs

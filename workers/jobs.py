@@ -10,12 +10,13 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from assessments.services import record_job_result
 from engagements.models import Engagement, Stage
 
 from . import secrets, ssh
-from .errors import JobError, PermanentError, Reason
+from .errors import JobError, PermanentError, Reason, Text
 from .kinds import KINDS
 from .models import AscendHost, EnvSnapshot, Job, JobTransition
 
@@ -30,9 +31,9 @@ def target_for(host: AscendHost) -> ssh.Target:
     try:
         secret = secrets.decrypt(host.secret) if host.secret else None
     except ImproperlyConfigured as exc:  # a job or a test fails with the reason; never hangs, never a 500
-        raise PermanentError(_("The host's stored key or password cannot be decrypted with the portal's "
-                               "FERNET_KEYS (was a key dropped before rotate_secrets ran?). Restore the key, "
-                               "or enter the secret again."), Reason.AUTHENTICATION) from exc
+        raise PermanentError(N_("The host's stored key or password cannot be decrypted with the portal's "
+                                "FERNET_KEYS (was a key dropped before rotate_secrets ran?). Restore the key, "
+                                "or enter the secret again."), Reason.AUTHENTICATION) from exc
     return ssh.Target(
         address=host.address,
         port=host.port,
@@ -112,7 +113,7 @@ def check_connection(host: AscendHost) -> dict:
             "npu_smi_path": lines[-1] if len(lines) > 1 and "missing" not in lines[-1] else "",
         }
     except JobError as exc:
-        check = {"ok": False, "reason": exc.reason, "message": exc.message}
+        check = {"ok": False, "reason": exc.reason, "message": exc.text.english, "detail": exc.text.as_json()}
     check["at"] = timezone.now().isoformat()
     host.last_check = check
     host.save(update_fields=["last_check"])
@@ -140,8 +141,7 @@ def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dic
     with transaction.atomic():
         job = Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, parameters=cleaned,
                                  started_by=user)
-        JobTransition.objects.create(job=job, from_status="", to_status=Job.Status.QUEUED, actor=user,
-                                     reason="Started from the portal.")
+        record(job, "", Job.Status.QUEUED, Text(N_("Started from the portal.")), actor=user)
         transaction.on_commit(lambda: enqueue(job))
     return job
 
@@ -162,11 +162,10 @@ def check_cancel_job(user, job: Job) -> Job:
         locked.cancel_requested = True
         locked.save(update_fields=["cancel_requested"])
         if locked.status == Job.Status.QUEUED:
-            _move(locked, Job.Status.CANCELLED, actor=user, reason="Cancelled before it started.",
-                  failure_reason=Job.Failure.CANCELLED, failure_message="Cancelled before it started.")
+            _end(locked, Job.Status.CANCELLED, Job.Failure.CANCELLED, CANCELLED_BEFORE_START, actor=user)
         else:
-            JobTransition.objects.create(job=locked, from_status=locked.status, to_status=locked.status, actor=user,
-                                         reason="Cancel requested; stopping the remote process group.")
+            record(locked, locked.status, locked.status,
+                   Text(N_("Cancel requested; stopping the remote process group.")), actor=user)
     job.refresh_from_db()
     return job
 
@@ -176,6 +175,9 @@ def cancel_requested(job: Job) -> bool:
 
 
 # --- the worker's side ---------------------------------------------------------------------------
+
+CANCELLED_BEFORE_START = Text(N_("Cancelled before it started."))
+BUSY_RETRY_SECONDS = 5.0
 
 
 def lease() -> timezone.datetime:
@@ -198,13 +200,11 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
             return None, None  # a live worker owns it; the reaper steps in if its lease runs out
         if job.cancel_requested and job.status == Job.Status.QUEUED:
             # A running job being re-attached is claimed instead: its supervisor kills the remote run.
-            _move(job, Job.Status.CANCELLED, reason="Cancelled before it started.",
-                  failure_reason=Job.Failure.CANCELLED, failure_message="Cancelled before it started.")
+            _end(job, Job.Status.CANCELLED, Job.Failure.CANCELLED, CANCELLED_BEFORE_START)
             return None, None
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
-            _move(job, Job.Status.LOST, reason="Gave up after repeated worker losses.",
-                  failure_reason=Job.Failure.WORKER_LOST,
-                  failure_message=f"The job was picked up {job.attempts} times and no worker finished it.")
+            _end(job, Job.Status.LOST, Job.Failure.WORKER_LOST,
+                 Text(N_("The job was picked up %(n)s times and no worker finished it."), {"n": job.attempts}))
             return None, None
         if job.status == Job.Status.QUEUED and job.kind in Job.EXCLUSIVE_KINDS:
             # One NPU job at a time per host: lock the host row, then look for a running one.
@@ -212,23 +212,36 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
             busy = Job.objects.filter(host_id=job.host_id, status=Job.Status.RUNNING,
                                       kind__in=Job.EXCLUSIVE_KINDS).exclude(pk=job.pk).exists()
             if busy:
+                # The lease of a waiting job: its task polls again before then, so the reaper leaves it be.
                 job.phase = "waiting for the host"
-                job.save(update_fields=["phase"])
-                return None, 5.0
+                job.lease_until = now + timedelta(seconds=BUSY_RETRY_SECONDS + settings.JOB_LEASE_SECONDS)
+                job.save(update_fields=["phase", "lease_until"])
+                return None, BUSY_RETRY_SECONDS
         job.attempts += 1
         job.lease_until = lease()
         if job.status == Job.Status.QUEUED:
             job.started_at = now
             job.save(update_fields=["attempts", "lease_until", "started_at"])
-            _move(job, Job.Status.RUNNING, reason="Picked up by a worker.")
+            _move(job, Job.Status.RUNNING, Text(N_("Picked up by a worker.")))
         else:
             job.save(update_fields=["attempts", "lease_until"])
-            JobTransition.objects.create(job=job, from_status=job.status, to_status=job.status,
-                                         reason="Re-attached after the previous worker stopped.")
+            record(job, job.status, job.status, Text(N_("Re-attached after the previous worker stopped.")))
         return job, None
 
 
-def _move(job: Job, to_status: str, *, actor=None, reason: str = "", **fields) -> None:
+def record(job: Job, from_status: str, to_status: str, reason: Text, *, actor=None, at=None) -> JobTransition:
+    return JobTransition.objects.create(job=job, from_status=from_status, to_status=to_status, actor=actor,
+                                        reason=reason.english, reason_detail=reason.as_json(),
+                                        created_at=at or timezone.now())
+
+
+def _end(job: Job, status: str, failure: str, message: Text, *, actor=None, **fields) -> None:
+    """End a job with a classified reason; the message is its failure text and its transition's reason."""
+    _move(job, status, message, actor=actor, failure_reason=failure, failure_message=message.english,
+          failure_detail=message.as_json(), **fields)
+
+
+def _move(job: Job, to_status: str, reason: Text, *, actor=None, **fields) -> None:
     """Change a job's status only from a state that allows it, and record the move."""
     allowed_from = [s for s, targets in Job.TRANSITIONS.items() if to_status in targets]
     now = timezone.now()
@@ -237,8 +250,7 @@ def _move(job: Job, to_status: str, *, actor=None, reason: str = "", **fields) -
         values.update(finished_at=now, lease_until=None)
     changed = Job.objects.filter(pk=job.pk, status__in=allowed_from).update(**values)
     if changed:
-        JobTransition.objects.create(job=job, from_status=job.status, to_status=to_status, actor=actor, reason=reason,
-                                     created_at=now)
+        record(job, job.status, to_status, reason, actor=actor, at=now)
         for name, value in values.items():
             setattr(job, name, value)
 
@@ -248,8 +260,7 @@ def hand_over(job: Job) -> None:
     task re-attaches at once. A hand-over is not a lost worker, so it uses up no attempt."""
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
         lease_until=timezone.now(), phase="re-attaching", attempts=models.F("attempts") - 1)
-    JobTransition.objects.create(job=job, from_status=job.status, to_status=job.status,
-                                 reason="Handed over to a new supervising task (time limit of the old one).")
+    record(job, job.status, job.status, Text(N_("Handed over to a new supervising task (time limit of the old one).")))
     enqueue(job)
 
 
@@ -272,14 +283,14 @@ def heartbeat(job: Job, *, log_bytes: int, tail: str, progress: int) -> None:
     job.log_bytes, job.output_tail = log_bytes, tail
 
 
-def finish(job: Job, status: str, *, exit_code=None, reason: str = "", message: str = "") -> None:
+def finish(job: Job, status: str, *, reason: str, message: Text, exit_code=None) -> None:
     with transaction.atomic():
-        _move(job, status, reason=message, exit_code=exit_code, failure_reason=reason, failure_message=message)
+        _end(job, status, reason, message, exit_code=exit_code)
 
 
 def complete(job: Job, exit_code: int, result: dict) -> None:
     with transaction.atomic():
-        _move(job, Job.Status.SUCCEEDED, reason="Finished.", exit_code=exit_code, result=result, progress=100)
+        _move(job, Job.Status.SUCCEEDED, Text(N_("Finished.")), exit_code=exit_code, result=result, progress=100)
         if job.status != Job.Status.SUCCEEDED:
             return
         if job.kind == Job.Kind.ENV_PROBE:
@@ -292,7 +303,7 @@ def complete(job: Job, exit_code: int, result: dict) -> None:
 def fail_from_error(job_id: int, error: JobError) -> None:
     job = Job.objects.filter(pk=job_id).first()
     if job is not None and not job.is_final:
-        finish(job, Job.Status.FAILED, reason=error.reason, message=error.message)
+        finish(job, Job.Status.FAILED, reason=error.reason, message=error.text)
 
 
 def reap_lost_jobs() -> int:
@@ -302,9 +313,15 @@ def reap_lost_jobs() -> int:
     for job in stale:
         enqueue(job)
         count += 1
-    # A queued job whose message was lost (e.g. a broker restart without persistence).
-    cutoff = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
-    for job in Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=cutoff):
+    # A queued job whose message was lost (e.g. a broker restart without persistence): no task
+    # has looked at it for a while. Its lease says when one last did (or when it was last re-sent),
+    # so a job waiting for a busy host is not sent again and again.
+    now = timezone.now()
+    window = timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS)
+    lost = Job.objects.filter(status=Job.Status.QUEUED, created_at__lt=now - window).filter(
+        models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now))
+    for job in lost:
+        Job.objects.filter(pk=job.pk).update(lease_until=now + window)
         enqueue(job)
         count += 1
     return count

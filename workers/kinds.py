@@ -15,6 +15,7 @@ from typing import Callable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from .errors import PermanentError, Reason
 
@@ -134,7 +135,7 @@ def parse_probe(log: str, files: dict, params: dict) -> dict:
 
     sections = split_sections(log)
     if not sections:
-        raise PermanentError("The probe printed nothing the portal can read.", Reason.PARSE)
+        raise PermanentError(N_("The probe printed nothing the portal can read."), Reason.PARSE)
     return snapshot_from_sections(sections)
 
 
@@ -183,8 +184,8 @@ def parse_training(log: str, files: dict, params: dict) -> dict:
     body, _sep, tail = log.partition(PROBE_MARK + "checkpoints")
     parsed = parse_training_log(body, pattern=params.get("loss_pattern") or None)
     if not parsed.steps:
-        raise PermanentError("No loss values were found in the training log: give a loss pattern for this log format.",
-                             Reason.PARSE)
+        raise PermanentError(N_("No loss values were found in the training log: give a loss pattern for this log "
+                                "format."), Reason.PARSE)
     checkpoints = [line.strip() for line in tail.splitlines() if line.strip()]
     return {
         "format": parsed.format,
@@ -228,7 +229,7 @@ def parse_benchmark(log: str, files: dict, params: dict) -> dict:
     result = parse_mindie_benchmark(log)
     data = result.as_dict()
     if not data.get("performance") and not data.get("common"):
-        raise PermanentError("No MindIE benchmark tables were found in the output.", Reason.PARSE)
+        raise PermanentError(N_("No MindIE benchmark tables were found in the output."), Reason.PARSE)
     return data
 
 
@@ -237,7 +238,7 @@ def parse_evaluation(log: str, files: dict, params: dict) -> dict:
 
     score = extract_score(log, pattern=params.get("score_pattern") or None, json_key=params.get("score_key") or None)
     if score is None:
-        raise PermanentError("No score was found in the evaluation output: give a score pattern or JSON key.",
+        raise PermanentError(N_("No score was found in the evaluation output: give a score pattern or JSON key."),
                              Reason.PARSE)
     return {"score": score}
 
@@ -279,7 +280,8 @@ def parse_analysis(log: str, files: dict, params: dict) -> dict:
     try:
         report = json.loads(files["scan.json"].decode("utf-8"))
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
-        raise PermanentError(f"The scanner's report cannot be read: {exc}", Reason.PARSE) from None
+        raise PermanentError(N_("The scanner's report cannot be read: %(error)s"), Reason.PARSE,
+                             error=str(exc)) from None
     sections = {name.split(":", 1)[1]: text for name, text in split_sections(log).items() if name.startswith("official:")}
     official = [row for name, text in sections.items() for row in parse_official_csv(name, text)]
     return {"summary": report.get("summary", {}), "effort": report.get("effort", {}),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from engagements.models import Customer, Engagement, Stage
 
 from . import secrets
+from .errors import localize
 
 secrets.register("workers.AscendHost", "secret")
 
@@ -74,6 +75,10 @@ class AscendHost(models.Model):
         return f"{self.name} ({self.username}@{self.address}:{self.port})"
 
     @property
+    def last_check_message(self) -> str:
+        return localize(self.last_check.get("detail"), self.last_check.get("message", ""))
+
+    @property
     def host_key_pinned(self) -> bool:
         return bool(self.host_key_base64 and self.host_key_approved_at)
 
@@ -114,6 +119,15 @@ class Job(models.Model):
         Status.QUEUED: {Status.RUNNING, Status.CANCELLED, Status.FAILED, Status.LOST},
         Status.RUNNING: {Status.QUEUED, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST},
     }
+    # What a running or queued job is doing now (the stored value is the key).
+    PHASES = {
+        "launching": _("launching"),
+        "running": _("running"),
+        "collecting": _("collecting results"),
+        "waiting for the host": _("waiting for the host"),
+        "re-attaching": _("re-attaching"),
+        "retrying": _("retrying"),
+    }
     FINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST}
     # Kinds that occupy the NPUs: one at a time per host; probes may run beside them.
     EXCLUSIVE_KINDS = {Kind.TRAINING_RUN, Kind.INFERENCE_BENCHMARK, Kind.EVALUATION}
@@ -133,7 +147,8 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=20, choices=Failure.choices, blank=True)
-    failure_message = models.TextField(blank=True)
+    failure_message = models.TextField(blank=True)  # in English; failure_detail renders it in the reader's language
+    failure_detail = models.JSONField(default=dict, blank=True)
     remote_dir = models.CharField(max_length=500, blank=True)
     log_bytes = models.PositiveBigIntegerField(default=0)
     remote_offset = models.PositiveBigIntegerField(default=0)
@@ -156,6 +171,14 @@ class Job(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
+    @property
+    def failure_text(self) -> str:
+        return localize(self.failure_detail, self.failure_message)
+
+    @property
+    def phase_display(self) -> str:
+        return str(self.PHASES.get(self.phase, self.phase))
+
     def elapsed_seconds(self) -> int:
         if not self.started_at:
             return 0
@@ -168,11 +191,16 @@ class JobTransition(models.Model):
     from_status = models.CharField(max_length=20, choices=Job.Status.choices)
     to_status = models.CharField(max_length=20, choices=Job.Status.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True)  # in English; reason_detail renders it in the reader's language
+    reason_detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    @property
+    def reason_text(self) -> str:
+        return localize(self.reason_detail, self.reason)
 
 
 def job_file_path(instance: "JobFile", filename: str) -> str:

@@ -16,12 +16,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from . import jobs, remote
-from .errors import JobError, PermanentError, Reason, TransientError
+from .errors import JobError, PermanentError, Reason, Text, TransientError
 from .kinds import KINDS
 from .models import Job, JobFile
-from .ssh import Session
+from .ssh import Session, as_text
 
 POLL_SECONDS = 1.0
 SAVE_EVERY = 1.5
@@ -45,7 +46,7 @@ def read_tail(path: Path, size: int = TAIL_BYTES) -> str:
             data = fh.read()
     except FileNotFoundError:
         return ""
-    text = data.decode("utf-8", errors="replace")
+    text = as_text(data)
     if length > size:
         text = text.split("\n", 1)[-1]
     return text
@@ -64,8 +65,8 @@ def supervise(job: Job) -> None:
         if plan.uploads:
             made = session.run(remote.mkdir_script(run_dir), timeout=30)
             if made.exit_code != 0:
-                raise PermanentError(f"Cannot create the job directory on the host: {made.stderr_text.strip()}",
-                                     Reason.COMMAND)
+                raise PermanentError(N_("Cannot create the job directory on the host: %(error)s"), Reason.COMMAND,
+                                     error=made.stderr_text.strip()[:500])
             for name, data in plan.uploads.items():
                 session.put_bytes(data, f"{run_dir}/{name}")
         launched = session.run(
@@ -75,10 +76,11 @@ def supervise(job: Job) -> None:
         )
         state, _code = remote.parse_state(launched.stdout_text)
         if launched.exit_code != 0:
-            raise PermanentError(f"The job could not be started: {launched.stderr_text.strip()[:500]}", Reason.COMMAND)
+            raise PermanentError(N_("The job could not be started: %(error)s"), Reason.COMMAND,
+                                 error=launched.stderr_text.strip()[:500])
         if state == remote.VANISHED:
             jobs.finish(job, Job.Status.LOST, reason=Job.Failure.WORKER_LOST,
-                        message="The worker was lost and the remote process is gone without an exit code.")
+                        message=Text(N_("The worker was lost and the remote process is gone without an exit code.")))
             return
         jobs.set_phase(job, "running")
         exit_code = _follow(job, session, run_dir, log_path, kind)
@@ -89,7 +91,8 @@ def supervise(job: Job) -> None:
         files = _fetch_results(job, session, run_dir, plan.result_files)
     if exit_code == 124:
         jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.TIMEOUT,
-                    message=f"The command ran past its time limit of {plan.timeout_s} s and was stopped.")
+                    message=Text(N_("The command ran past its time limit of %(s)s s and was stopped."),
+                                 {"s": plan.timeout_s}))
         return
     if exit_code != 0:
         jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.COMMAND,
@@ -98,17 +101,29 @@ def supervise(job: Job) -> None:
     try:
         result = kind.parse(_read_log(log_path, kind.tail_bytes), files, job.parameters)
     except PermanentError as exc:
-        jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.PARSE, message=exc.message)
+        jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.PARSE, message=exc.text)
         return
     jobs.complete(job, exit_code, result)
 
 
-def _command_failure(exit_code: int, tail: str) -> str:
-    last = [line for line in tail.strip().splitlines() if line.strip()][-3:]
-    hint = {127: "command not found", 126: "not executable or the working directory is missing",
-            137: "killed (out of memory?)"}.get(exit_code, "")
-    detail = f" ({hint})" if hint else ""
-    return f"The command exited with code {exit_code}{detail}." + (f" Last output: {' | '.join(last)}" if last else "")
+EXIT_HINTS = {
+    127: N_("command not found"),
+    126: N_("not executable or the working directory is missing"),
+    137: N_("killed (out of memory?)"),
+}
+
+
+def _command_failure(exit_code: int, tail: str) -> Text:
+    last = " | ".join([line for line in tail.strip().splitlines() if line.strip()][-3:])
+    params = {"code": exit_code, "last": last}
+    if exit_code in EXIT_HINTS:
+        params["hint"] = Text(EXIT_HINTS[exit_code])
+        msgid = (N_("The command exited with code %(code)s (%(hint)s). Last output: %(last)s") if last
+                 else N_("The command exited with code %(code)s (%(hint)s)."))
+    else:
+        msgid = (N_("The command exited with code %(code)s. Last output: %(last)s") if last
+                 else N_("The command exited with code %(code)s."))
+    return Text(msgid, params)
 
 
 def _read_log(path: Path, tail: int | None = None, limit: int = 256 * 1024 * 1024) -> str:
@@ -116,7 +131,7 @@ def _read_log(path: Path, tail: int | None = None, limit: int = 256 * 1024 * 102
     with open(path, "rb") as fh:
         if tail is not None:
             fh.seek(max(0, path.stat().st_size - tail))
-        return fh.read(tail or limit).decode("utf-8", errors="replace")
+        return as_text(fh.read(tail or limit))
 
 
 def _follow(job: Job, session: Session, run_dir: str, log_path: Path, kind) -> int | None:
@@ -137,14 +152,14 @@ def _follow(job: Job, session: Session, run_dir: str, log_path: Path, kind) -> i
                 _pull_log(job, session, run_dir, log_path)
                 _save_progress(job, log_path, force=True)
                 jobs.finish(job, Job.Status.CANCELLED, reason=Job.Failure.CANCELLED,
-                            message="Cancelled from the portal; the remote process group was stopped.")
+                            message=Text(N_("Cancelled from the portal; the remote process group was stopped.")))
                 return None
         result = session.run(remote.state_script(run_dir), timeout=30)
         state, exit_code = remote.parse_state(result.stdout_text)
         if state == remote.DONE:
             return exit_code if exit_code is not None else -1
         if state == remote.VANISHED:
-            raise PermanentError("The remote process disappeared without writing an exit code.", Reason.COMMAND)
+            raise PermanentError(N_("The remote process disappeared without writing an exit code."), Reason.COMMAND)
         if not chunk:
             time.sleep(POLL_SECONDS)
 
@@ -182,7 +197,10 @@ def _kill(session: Session, run_dir: str) -> None:
 
 
 def _fetch_results(job: Job, session: Session, run_dir: str, names: list[str]) -> dict[str, bytes]:
-    """Fetch result files into storage (with SHA-256); small ones are also returned for parsing."""
+    """Fetch result files into storage (with SHA-256); small ones are also returned for parsing.
+
+    A refused file (a link, outside the job directory, over the limit) fails the job with
+    the refusal: every result file a kind names is one its parser needs."""
     fetched = {}
     for name in names:
         digest = hashlib.sha256()
@@ -191,10 +209,7 @@ def _fetch_results(job: Job, session: Session, run_dir: str, names: list[str]) -
                 digest.update(chunk)
                 tmp.write(chunk)
 
-            try:
-                size = session.fetch_file(run_dir, name, sink, RESULT_FILE_LIMIT)
-            except PermanentError:
-                continue
+            size = session.fetch_file(run_dir, name, sink, RESULT_FILE_LIMIT)
             tmp.seek(0)
             JobFile.objects.create(job=job, name=name, size=size, sha256=digest.hexdigest(), file=File(tmp, name=name))
             tmp.seek(0)

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import paramiko
+from django.utils.translation import gettext_noop as N_
 
 from .errors import PermanentError, Reason, TransientError
 
 CONNECT_TIMEOUT = 10
 READ_CHUNK = 32 * 1024
 KEEPALIVE_SECONDS = 30
+NOT_PINNED = N_("The host key of %(host)s is not pinned: fetch and confirm it first.")
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,17 @@ class CommandResult:
 
     @property
     def stdout_text(self) -> str:
-        return self.stdout.decode("utf-8", errors="replace")
+        return as_text(self.stdout)
 
     @property
     def stderr_text(self) -> str:
-        return self.stderr.decode("utf-8", errors="replace")
+        return as_text(self.stderr)
+
+
+def as_text(data: bytes) -> str:
+    """Remote output as text: undecodable bytes and NULs (which PostgreSQL's text and jsonb
+    refuse) become U+FFFD. Logs on disk keep the bytes the host wrote."""
+    return data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def load_private_key(text: str) -> paramiko.PKey:
@@ -71,8 +79,8 @@ def load_private_key(text: str) -> paramiko.PKey:
             return key_class.from_private_key(io.StringIO(text.strip() + "\n"))
         except (paramiko.SSHException, ValueError, TypeError) as exc:
             errors.append(str(exc))
-    raise PermanentError("The private key cannot be read: paste an unencrypted Ed25519, ECDSA or RSA key "
-                         "in OpenSSH or PEM format.", Reason.AUTHENTICATION)
+    raise PermanentError(N_("The private key cannot be read: paste an unencrypted Ed25519, ECDSA or RSA key "
+                            "in OpenSSH or PEM format."), Reason.AUTHENTICATION)
 
 
 def public_key_line(private_key_text: str) -> str:
@@ -87,22 +95,23 @@ def fingerprint(key_type: str, key_base64: str) -> str:
 def _connection_error(exc: BaseException, target_name: str) -> Exception:
     if isinstance(exc, paramiko.BadHostKeyException):
         return PermanentError(
-            f"Host key changed for {target_name}: the server presented {exc.key.fingerprint}, "
-            f"the portal pinned {exc.expected_key.fingerprint}. Nothing was run. Confirm the new key with the "
-            "customer before re-pinning it.",
-            Reason.HOST_KEY,
+            N_("Host key changed for %(host)s: the server presented %(presented)s, the portal pinned %(pinned)s. "
+               "Nothing was run. Confirm the new key with the customer before re-pinning it."),
+            Reason.HOST_KEY, host=target_name, presented=exc.key.fingerprint, pinned=exc.expected_key.fingerprint,
         )
     if isinstance(exc, paramiko.AuthenticationException):
-        return PermanentError(f"Authentication failed for {target_name}: check the user and the key or password.",
-                              Reason.AUTHENTICATION)
+        return PermanentError(N_("Authentication failed for %(host)s: check the user and the key or password."),
+                              Reason.AUTHENTICATION, host=target_name)
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
-        return PermanentError(f"The host key of {target_name} is not pinned: fetch and confirm it first.", Reason.HOST_KEY)
+        return PermanentError(NOT_PINNED, Reason.HOST_KEY, host=target_name)
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return TransientError(f"Timed out connecting to {target_name}.", Reason.CONNECTION)
+        return TransientError(N_("Timed out connecting to %(host)s."), Reason.CONNECTION, host=target_name)
     if isinstance(exc, (paramiko.ssh_exception.NoValidConnectionsError, ConnectionError, OSError)):
-        return TransientError(f"Cannot connect to {target_name}: {exc}", Reason.CONNECTION)
+        return TransientError(N_("Cannot connect to %(host)s: %(error)s"), Reason.CONNECTION, host=target_name,
+                              error=str(exc))
     if isinstance(exc, paramiko.SSHException):
-        return TransientError(f"SSH error with {target_name}: {exc}", Reason.CONNECTION)
+        return TransientError(N_("SSH error with %(host)s: %(error)s"), Reason.CONNECTION, host=target_name,
+                              error=str(exc))
     return exc
 
 
@@ -146,7 +155,7 @@ class Session:
     def connect(self) -> None:
         target = self.target
         if target.host_key is None:
-            raise PermanentError(f"The host key of {self.name} is not pinned: fetch and confirm it first.", Reason.HOST_KEY)
+            raise PermanentError(NOT_PINNED, Reason.HOST_KEY, host=self.name)
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         pinned = paramiko.PKey.from_type_string(target.host_key.key_type, base64.b64decode(target.host_key.base64))
@@ -230,14 +239,15 @@ class Session:
                 if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
                     break
                 if time.monotonic() - started > timeout:
-                    raise PermanentError(f"The command on {self.name} did not finish within {timeout:.0f} s.",
-                                         Reason.TIMEOUT)
+                    raise PermanentError(N_("The command on %(host)s did not finish within %(s)s s."),
+                                         Reason.TIMEOUT, host=self.name, s=round(timeout))
                 if should_stop is not None and should_stop():
                     stopped = True
                     break
                 if not progressed:
                     if channel.closed and not channel.exit_status_ready():
-                        raise TransientError(f"The connection to {self.name} closed mid-command.", Reason.CONNECTION)
+                        raise TransientError(N_("The connection to %(host)s closed mid-command."), Reason.CONNECTION,
+                                             host=self.name)
                     time.sleep(0.01)
             exit_code = -1 if stopped else channel.recv_exit_status()
         except (socket.timeout, paramiko.SSHException, OSError) as exc:
@@ -294,18 +304,20 @@ class Session:
         base = posixpath.normpath(base_dir)
         path = posixpath.normpath(posixpath.join(base, relative))
         if not (path + "/").startswith(base.rstrip("/") + "/") or path == base:
-            raise PermanentError(f"Refused to fetch {relative!r}: it is outside the job directory.", Reason.COMMAND)
+            raise PermanentError(N_("Refused to fetch %(name)s: it is outside the job directory."), Reason.COMMAND,
+                                 name=repr(relative))
         sftp = self.sftp()
         try:
             info = sftp.lstat(path)
         except FileNotFoundError:
-            raise PermanentError(f"The result file {relative!r} does not exist.", Reason.COMMAND) from None
+            raise PermanentError(N_("The result file %(name)s does not exist."), Reason.COMMAND,
+                                 name=repr(relative)) from None
         if not stat.S_ISREG(info.st_mode):
-            raise PermanentError(f"Refused to fetch {relative!r}: not a regular file (a link or a device).",
-                                 Reason.COMMAND)
+            raise PermanentError(N_("Refused to fetch %(name)s: not a regular file (a link or a device)."),
+                                 Reason.COMMAND, name=repr(relative))
         if info.st_size > max_bytes:
-            raise PermanentError(f"Refused to fetch {relative!r}: {info.st_size} bytes is over the limit of "
-                                 f"{max_bytes} bytes.", Reason.COMMAND)
+            raise PermanentError(N_("Refused to fetch %(name)s: %(size)s bytes is over the limit of %(limit)s bytes."),
+                                 Reason.COMMAND, name=repr(relative), size=info.st_size, limit=max_bytes)
         copied = 0
         with sftp.open(path, "rb") as fh:
             fh.prefetch(info.st_size, max_concurrent_requests=64)
@@ -315,7 +327,7 @@ class Session:
                     break
                 copied += len(chunk)
                 if copied > max_bytes:
-                    raise PermanentError(f"Refused to fetch {relative!r}: it grew over the limit of {max_bytes} bytes.",
-                                         Reason.COMMAND)
+                    raise PermanentError(N_("Refused to fetch %(name)s: it grew over the limit of %(limit)s bytes."),
+                                         Reason.COMMAND, name=repr(relative), limit=max_bytes)
                 sink(chunk)
         return copied

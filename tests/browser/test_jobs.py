@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from workers.models import Job
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+LOG = "document.querySelector('[data-testid=\"job-log\"]')"
 
 
 def open_jobs_page(sign_in, live_server, consultant, engagement, key):
@@ -38,6 +39,14 @@ def test_a_running_training_job_is_cancelled_from_the_browser(sign_in, live_serv
     page.click('[data-testid="start-job"]')
     expect(page.locator('[data-testid="job-status"]')).to_have_text("Running", timeout=30_000)
     expect(page.locator('[data-testid="job-log"]')).to_contain_text("iteration", timeout=30_000)
+    # The log box follows the newest lines as they come, until the reader scrolls up.
+    page.wait_for_function(f"() => {{ const p = {LOG}; return p && p.scrollHeight > p.clientHeight + 200; }}",
+                           timeout=60_000)
+    page.wait_for_timeout(2500)  # at least one more poll
+    assert page.evaluate(f"() => {{ const p = {LOG}; return p.scrollHeight - p.scrollTop - p.clientHeight; }}") < 24
+    page.evaluate(f"() => {{ {LOG}.scrollTop = 40; }}")
+    page.wait_for_timeout(2500)
+    assert page.evaluate(f"() => {LOG}.scrollTop") == 40
     page.click('[data-testid="cancel-job"]')
     expect(page.locator('[data-testid="job-status"]')).to_have_text("Cancelled", timeout=60_000)
     assert Job.objects.get().status == Job.Status.CANCELLED

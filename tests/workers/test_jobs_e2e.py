@@ -4,11 +4,14 @@ import hashlib
 import os
 import pwd
 import shlex
+import subprocess
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from assessments.models import BenchmarkRun, EvaluationRun, LossCurve, MigrationAnalysis
 from workers import jobs
@@ -122,11 +125,20 @@ def test_a_failing_command_fails_with_its_exit_code(worker, consultant, engageme
     assert "broken" in job.failure_message
 
 
-def test_a_missing_tool_is_reported_as_command_not_found(worker, consultant, engagement, sim_host):
+def test_a_missing_tool_is_reported_as_command_not_found(worker, consultant, engagement, sim_host, client):
     job = start(consultant, engagement, sim_host, "inference_benchmark", command="mindie-no-such-benchmark --x")
     wait_for(job, Job.FINAL)
     assert (job.status, job.exit_code) == ("failed", 127)
-    assert "command not found" in job.failure_message
+    assert "command not found" in job.failure_message  # the record is in English
+
+    consultant.language = "zh-hans"
+    consultant.save(update_fields=["language"])
+    client.force_login(consultant)
+    page = client.get(f"/jobs/{job.uuid}/live/").content.decode()
+    assert "命令以退出码 127 结束（未找到命令）" in page  # the reader's language, the worker's parameters
+    assert "mindie-no-such-benchmark" in page  # the host's own output, as it was
+    assert "command not found" not in page.split('data-testid="job-log"')[0]
+    assert "从门户启动。" in page and "已被 worker 领取。" in page  # the history, translated too
 
 
 def test_a_job_past_its_time_limit_is_stopped(worker, consultant, engagement, sim_host):
@@ -173,11 +185,87 @@ def test_a_worker_killed_mid_job_is_re_attached_not_rerun(worker, consultant, en
     assert any("Re-attached" in reason for reason in reasons)
 
 
-def test_jobs_queued_while_redis_restarts_are_not_lost(worker, consultant, engagement, sim_host, redis_restart):
-    redis_restart()
+def queued_messages(redis_server, queue="ssh") -> int:
+    out = subprocess.run(["redis-cli", "-p", str(redis_server.port), "llen", queue], capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def test_jobs_queued_while_redis_restarts_are_not_lost(worker, consultant, engagement, sim_host, redis_server):
+    worker.stop()  # nobody consumes: the messages wait in Redis
+    queued = [start(consultant, engagement, sim_host, "env_probe") for _ in range(3)]
+    assert queued_messages(redis_server) == 3
+    redis_server.stop()
+    redis_server.start()
+    assert queued_messages(redis_server) == 3  # the broker kept them across the restart
+    worker.start()
+    for job in queued:
+        wait_for(job, Job.FINAL, timeout=90)
+        assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    assert EnvSnapshot.objects.filter(job__in=queued).count() == 3
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again(worker, consultant, engagement, sim_host, redis_server):
+    worker.stop()
     job = start(consultant, engagement, sim_host, "env_probe")
-    wait_for(job, Job.FINAL, timeout=90)
-    assert job.status == Job.Status.SUCCEEDED
+    subprocess.run(["redis-cli", "-p", str(redis_server.port), "flushall"], check=True, capture_output=True)
+    assert queued_messages(redis_server) == 0  # a broker that lost its data
+    worker.start()
+    wait_for(job, Job.FINAL, timeout=90)  # the reaper re-sends it after JOB_REQUEUE_AFTER_SECONDS
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+
+
+def test_output_that_is_not_utf8_is_kept_byte_for_byte_and_shown_readably(worker, consultant, engagement, sim_host,
+                                                                         client):
+    # GBK-encoded Chinese, a lone 0xff and a NUL, then the score line.
+    command = "sh -c \"printf '\\326\\320\\316\\304 \\377 \\000 x\\n' >&2; printf 'loss ok\\nscore: 71.5\\n'\""
+    job = start(consultant, engagement, sim_host, "evaluation", command=command)
+    wait_for(job, Job.FINAL)
+    assert job.status == Job.Status.SUCCEEDED, job.failure_message
+    assert job.result["score"] == 71.5
+    raw = (worker.media / "jobs" / str(job.uuid) / "output.log").read_bytes()
+    assert "中文".encode("gbk") + b" \xff \x00 x\n" in raw  # stored as the host wrote it
+    client.force_login(consultant)
+    page = client.get(f"/jobs/{job.uuid}/")
+    assert page.status_code == 200
+    assert "\ufffd" in page.content.decode("utf-8") and "score: 71.5" in page.content.decode("utf-8")
+    download = client.get(f"/jobs/{job.uuid}/log/")
+    assert b"".join(download.streaming_content) == raw
+
+
+@pytest.fixture
+def rigged_python(simhost, sim_host):
+    """A host whose python3 leaves ``scan.json`` as something else: a link, a huge file."""
+    folder = Path(tempfile.mkdtemp(prefix="rigged-"))
+    folder.chmod(0o755)
+    original = sim_host.tool_path
+
+    def rig(action: str):
+        script = folder / "python3"
+        script.write_text(f"#!/bin/sh\nrm -f scan.json\n{action}\n")
+        script.chmod(0o755)
+        sim_host.tool_path = f"{folder}:{original}" if original else str(folder)
+        sim_host.save(update_fields=["tool_path"])
+        return sim_host
+
+    yield rig
+    sim_host.tool_path = original
+    sim_host.save(update_fields=["tool_path"])
+
+
+@pytest.mark.parametrize("action, refusal", [
+    ("ln -s /etc/passwd scan.json", "not a regular file"),
+    ("mkdir -p ../elsewhere && echo '{}' > ../elsewhere/scan.json && ln -s ../elsewhere/scan.json scan.json",
+     "not a regular file"),
+    ("truncate -s 65M scan.json", "is over the limit of 67108864 bytes"),
+], ids=["symlink-out", "symlink-escaping-the-job-directory", "over-the-size-limit"])
+def test_a_result_file_that_is_a_link_or_too_large_is_refused(worker, consultant, engagement, rigged_python, simhost,
+                                                               action, refusal):
+    host = rigged_python(action)
+    job = start(consultant, engagement, host, "migration_analysis", code_dir=f"{simhost.root}/opt/code/train_demo")
+    wait_for(job, Job.FINAL)
+    assert (job.status, job.failure_reason) == ("failed", "command")
+    assert "Refused to fetch 'scan.json'" in job.failure_message and refusal in job.failure_message
+    assert not job.files.exists() and not MigrationAnalysis.objects.filter(job=job).exists()
 
 
 def test_a_second_benchmark_waits_for_the_first_on_the_same_host(worker, consultant, engagement, sim_host, simhost):
@@ -234,3 +322,29 @@ def test_a_cancel_seen_on_re_attach_stops_the_remote_run(worker, consultant, eng
     pid = int((simhost_job_dir(simhost, sim_host, job) / "pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_reaper_re_sends_a_lost_queued_job_once_not_one_waiting_for_its_host(worker, consultant, engagement,
+                                                                                 sim_host, redis_server, settings):
+    worker.stop()  # the messages stay countable in Redis
+    old = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS + 1)
+    lost = start(consultant, engagement, sim_host, "env_probe")
+    Job.objects.filter(pk=lost.pk).update(created_at=old)
+    assert queued_messages(redis_server) == 1
+    jobs.reap_lost_jobs()
+    jobs.reap_lost_jobs()
+    assert queued_messages(redis_server) == 2  # re-sent once, not at every tick
+    Job.objects.filter(pk=lost.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    jobs.reap_lost_jobs()
+    assert queued_messages(redis_server) == 3  # nobody picked it up in the window: sent again
+
+    busy = start(consultant, engagement, sim_host, "training_run", command="sleep 1", workdir="/tmp")
+    Job.objects.filter(pk=busy.pk).update(status=Job.Status.RUNNING, lease_until=timezone.now() + timedelta(hours=1))
+    waiting = start(consultant, engagement, sim_host, "evaluation", command="sleep 1")
+    Job.objects.filter(pk=waiting.pk).update(created_at=old)
+    assert jobs.claim(waiting.pk) == (None, jobs.BUSY_RETRY_SECONDS)  # what its task does while the host is busy
+    before = queued_messages(redis_server)
+    jobs.reap_lost_jobs()
+    assert queued_messages(redis_server) == before  # its task polls again: nothing re-sent
+    subprocess.run(["redis-cli", "-p", str(redis_server.port), "flushall"], check=True, capture_output=True)
+    Job.objects.filter(pk__in=[lost.pk, busy.pk, waiting.pk]).update(status=Job.Status.CANCELLED)
