@@ -51,19 +51,44 @@ def require_host_admin(user, customer) -> None:
         raise PermissionDenied(_("You work on no engagement of this customer."))
 
 
-def check_register_host(user, fields: dict, secret: str) -> AscendHost:
-    """Save a host with its encrypted secret; its key is fetched and must then be confirmed."""
-    require_host_admin(user, fields.get("customer"))
-    secret = (secret or "").strip("\n") if fields.get("auth_method") == AscendHost.AuthMethod.KEY else (secret or "")
+def _checked_secret(auth_method: str, secret: str) -> str:
+    """The secret as stored: a key must load (and loses surrounding newlines); a password as typed."""
+    secret = (secret or "").strip("\n") if auth_method == AscendHost.AuthMethod.KEY else (secret or "")
     if not secret:
         raise ValidationError({"secret": _("Enter the private key or the password.")})
-    if fields.get("auth_method") == AscendHost.AuthMethod.KEY:
+    if auth_method == AscendHost.AuthMethod.KEY:
         try:
             ssh.load_private_key(secret)
         except JobError as exc:
             raise ValidationError({"secret": exc.message}) from None
+    return secret
+
+
+def check_register_host(user, fields: dict, secret: str) -> AscendHost:
+    """Save a host with its encrypted secret; its key is fetched and must then be confirmed."""
+    require_host_admin(user, fields.get("customer"))
     host = AscendHost(**fields, created_by=user)
-    host.secret = secrets.encrypt(secret)
+    host.secret = secrets.encrypt(_checked_secret(fields.get("auth_method"), secret))
+    host.full_clean()
+    host.save()
+    return host
+
+
+def check_update_host(user, host: AscendHost, fields: dict, secret: str = "") -> AscendHost:
+    """Change a host's settings; a blank secret keeps the stored one (unless the login method
+    changed). A new address or port is another machine as far as trust goes: the pinned key
+    is dropped and must be confirmed again before jobs run there."""
+    require_host_admin(user, host.customer)
+    host = AscendHost.objects.get(pk=host.pk)
+    moved = (fields.get("address", host.address), fields.get("port", host.port)) != (host.address, host.port)
+    method_changed = fields.get("auth_method", host.auth_method) != host.auth_method
+    for name, value in fields.items():
+        setattr(host, name, value)
+    if secret or method_changed:
+        host.secret = secrets.encrypt(_checked_secret(host.auth_method, secret))
+    if moved:
+        host.host_key_type = host.host_key_base64 = host.host_key_fingerprint = ""
+        host.host_key_approved_by, host.host_key_approved_at, host.last_check = None, None, {}
     host.full_clean()
     host.save()
     return host

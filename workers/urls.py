@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("hosts/", views.host_list, name="host_list"),
     path("hosts/<uuid:uuid>/", views.host_detail, name="host_detail"),
+    path("hosts/<uuid:uuid>/edit/", views.host_edit, name="host_edit"),
     path("hosts/<uuid:uuid>/pin-key/", views.host_pin_key, name="host_pin_key"),
     path("hosts/<uuid:uuid>/test/", views.host_test, name="host_test"),
     path("stages/<uuid:uuid>/jobs/", views.stage_jobs, name="stage_jobs"),

@@ -22,11 +22,19 @@ from .snapshots import diff_snapshots
 
 
 class HostForm(forms.ModelForm):
-    secret = forms.CharField(
-        label=gettext_lazy("Private key or password"),
+    """A host and its secret: a private key (pasted) or a password (typed, never shown)."""
+
+    private_key = forms.CharField(
+        label=gettext_lazy("Private key"), required=False,
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
-        help_text=gettext_lazy("Stored encrypted and never shown again."),
+        help_text=gettext_lazy("For key logins. Stored encrypted and never shown again."),
     )
+    password = forms.CharField(
+        label=gettext_lazy("Password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("For password logins. Stored encrypted and never shown again."),
+    )
+    secret_required = True
 
     class Meta:
         model = AscendHost
@@ -35,9 +43,50 @@ class HostForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(
-            engagements__in=Engagement.objects.visible_to(user)
-        ).distinct()
+        if "customer" in self.fields:
+            self.fields["customer"].queryset = Customer.objects.filter(
+                engagements__in=Engagement.objects.visible_to(user)
+            ).distinct()
+
+    def secret_field(self) -> str:
+        method = self.cleaned_data.get("auth_method") or (self.instance.auth_method if self.instance.pk else "")
+        return "password" if method == AscendHost.AuthMethod.PASSWORD else "private_key"
+
+    def clean(self):
+        cleaned = super().clean()
+        other = "private_key" if self.secret_field() == "password" else "password"
+        cleaned[other] = ""  # only the secret of the chosen login method is kept
+        changed_method = self.instance.pk and cleaned.get("auth_method") != self.instance.auth_method
+        if not cleaned.get(self.secret_field()) and (self.secret_required or changed_method):
+            self.add_error(self.secret_field(), _("Enter the private key or the password."))
+        return cleaned
+
+    @property
+    def secret(self) -> str:
+        return self.cleaned_data.get(self.secret_field(), "")
+
+    def host_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict") and "secret" in exc.error_dict:
+            exc.error_dict[self.secret_field()] = exc.error_dict.pop("secret")
+        apply_errors(self, exc)
+
+    def blank_secrets(self) -> None:
+        """A secret is never sent back to the browser, even after an error."""
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data["private_key"] = self.data["password"] = ""
+
+
+class HostEditForm(HostForm):
+    """The same fields but the customer; a blank secret keeps the stored one."""
+
+    secret_required = False
+
+    class Meta(HostForm.Meta):
+        fields = [name for name in HostForm.Meta.fields if name != "customer"]
 
 
 class JobForm(forms.Form):
@@ -76,18 +125,16 @@ def host_list(request):
         raise Http404
     form = HostForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in HostForm.Meta.fields}
         try:
-            host = jobs.check_register_host(request.user, fields, form.cleaned_data["secret"])
+            host = jobs.check_register_host(request.user, form.host_fields(), form.secret)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             return redirect("host_detail", uuid=host.uuid)
-    if form.is_bound:
-        form.data = form.data.copy()
-        form.data["secret"] = ""  # a secret is never sent back to the browser
+    form.blank_secrets()
     hosts = AscendHost.objects.visible_to(request.user).select_related("customer")
-    return render(request, "workers/host_list.html", {"hosts": hosts, "form": form})
+    return render(request, "workers/host_list.html", {"hosts": hosts, "form": form},
+                  status=400 if form.is_bound else 200)
 
 
 @login_required
@@ -109,6 +156,28 @@ def host_detail(request, uuid):
         "changes": changes,
         "jobs": host.jobs.select_related("stage", "engagement")[:20],
     })
+
+
+@login_required
+def host_edit(request, uuid):
+    host = _visible_host(request, uuid)
+    jobs.require_host_admin(request.user, host.customer)
+    form = HostEditForm(request.POST or None, instance=AscendHost.objects.get(pk=host.pk), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = jobs.check_update_host(request.user, host, form.host_fields(), form.secret)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            if updated.host_key_pinned:
+                messages.success(request, _("The host is saved."))
+            else:
+                messages.warning(request, _("The address changed: confirm the key this host presents before "
+                                            "running jobs on it."))
+            return redirect("host_detail", uuid=host.uuid)
+    form.blank_secrets()
+    return render(request, "workers/host_edit.html", {"host": host, "form": form},
+                  status=400 if form.is_bound else 200)
 
 
 @login_required
@@ -135,7 +204,7 @@ def host_test(request, uuid):
         messages.success(request, _("Connected in %(ms)s ms · %(os)s · npu-smi %(npu)s") % {
             "ms": check["latency_ms"], "os": check["os"], "npu": _("present") if check["npu_smi"] else _("missing")})
     else:
-        messages.error(request, check["message"])
+        messages.error(request, host.last_check_message)
     return redirect("host_detail", uuid=host.uuid)
 
 

@@ -114,12 +114,91 @@ def test_the_register_screen_never_echoes_the_secret(client, pm, customer_a, eng
     client.force_login(pm)
     response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "h", "address": "bad host!",
                                                   "port": 22, "username": "root", "auth_method": "password",
-                                                  "secret": "TopSecretPassw0rd", "ascend_home": "/usr/local/Ascend",
+                                                  "password": "TopSecretPassw0rd", "ascend_home": "/usr/local/Ascend",
                                                   "work_root": ".ascend-portal/runs"})
     body = response.content.decode()
     assert "TopSecretPassw0rd" not in body
     assert 'data-field="address"' in body
+    assert 'type="password" name="password"' in body  # typed as dots, not in clear
     assert AscendHost.objects.count() == 0
+
+
+def host_post(host, **changes):
+    data = {"name": host.name, "address": host.address, "port": host.port, "username": host.username,
+            "auth_method": host.auth_method, "ascend_home": host.ascend_home, "tool_path": host.tool_path,
+            "work_root": host.work_root, "private_key": "", "password": ""}
+    data.update(changes)
+    return data
+
+
+def test_a_key_login_without_a_key_is_an_error_on_the_key_field(client, pm, customer_a, engagement):
+    client.force_login(pm)
+    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "h", "address": "10.0.0.8",
+                                                  "port": 22, "username": "root", "auth_method": "key",
+                                                  "password": "typed-in-the-wrong-box", "ascend_home": "/usr/local/Ascend",
+                                                  "work_root": ".ascend-portal/runs"})
+    assert response.status_code == 400
+    assert 'data-field="private_key"' in response.content.decode()
+    assert "typed-in-the-wrong-box" not in response.content.decode()
+    assert AscendHost.objects.count() == 0
+
+
+def test_editing_a_host_keeps_its_secret_and_key_unless_the_address_changes(client, pm, customer_a, simhost, engagement):
+    host = register(pm, customer_a, simhost)
+    presented = jobs.fetch_key_for_confirmation(host)
+    host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+    stored = host.secret
+    client.force_login(pm)
+    url = reverse("host_edit", args=[host.uuid])
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, host_post(host, tool_path="/opt/tools:/usr/local/bin", name="npu-01b"))
+    assert response.status_code == 302
+    host.refresh_from_db()
+    assert (host.name, host.tool_path, host.secret, host.host_key_pinned) == ("npu-01b", "/opt/tools:/usr/local/bin",
+                                                                             stored, True)
+    assert jobs.check_connection(host)["ok"] is True  # the kept secret still logs in
+
+    response = client.post(url, host_post(host, port=host.port + 1), follow=True)
+    host.refresh_from_db()
+    assert host.host_key_pinned is False and host.host_key_fingerprint == "" and host.secret == stored
+    assert "confirm the key" in response.content.decode()
+    stage = engagement.stages.get(key="env_setup")
+    with pytest.raises(ValidationError, match="Confirm the host's key"):
+        jobs.check_start_job(pm, stage, host, "env_probe", {})
+
+
+def test_switching_to_a_password_login_needs_the_password_and_changes_nothing_without_it(client, pm, customer_a,
+                                                                                          simhost, engagement):
+    host = register(pm, customer_a, simhost)
+    client.force_login(pm)
+    url = reverse("host_edit", args=[host.uuid])
+    response = client.post(url, host_post(host, auth_method="password", name="renamed"))
+    assert response.status_code == 400 and 'data-field="password"' in response.content.decode()
+    unchanged = AscendHost.objects.get(pk=host.pk)
+    assert (unchanged.auth_method, unchanged.name, unchanged.secret) == ("key", host.name, host.secret)
+
+    response = client.post(url, host_post(host, auth_method="password", password="n3w-Passw0rd"))
+    assert response.status_code == 302
+    assert secrets.decrypt(AscendHost.objects.get(pk=host.pk).secret) == "n3w-Passw0rd"
+
+
+def test_a_bad_new_key_is_an_error_on_the_key_field_and_the_old_key_stays(client, pm, customer_a, simhost, engagement):
+    host = register(pm, customer_a, simhost)
+    client.force_login(pm)
+    response = client.post(reverse("host_edit", args=[host.uuid]), host_post(host, private_key="-----BEGIN nonsense"))
+    assert response.status_code == 400 and 'data-field="private_key"' in response.content.decode()
+    assert "BEGIN nonsense" not in response.content.decode()
+    assert AscendHost.objects.get(pk=host.pk).secret == host.secret
+
+
+def test_only_provider_staff_of_the_customer_edit_hosts(client, pm, contact, other_consultant, customer_a, simhost,
+                                                        engagement):
+    host = register(pm, customer_a, simhost)
+    for user in (contact, other_consultant):
+        client.force_login(user)
+        assert client.post(reverse("host_edit", args=[host.uuid]), host_post(host, name="x")).status_code == 404
+    assert AscendHost.objects.get(pk=host.pk).name == host.name
 
 
 def test_a_secret_the_keys_cannot_decrypt_is_a_clear_failure_not_a_crash(pm, customer_a, simhost):
