@@ -21,6 +21,8 @@ and pins its key through ``workers.jobs``, then measures:
    the host's NPUs, so a second one would wait for the first). Target: median under 1 s.
 2. SSH overhead: ``ssh ... true`` with the OpenSSH client vs the portal's own path
    (``jobs.target_for`` + ``ssh.Session`` connect, ``run("true")``, close). Target: under 2x.
+   Reported beside it: the runner's whole cycle for a one-line job (``runner.supervise``, in
+   this process: connect, launch detached, follow, drain, collect, parse, record).
 3. Log ingestion: a job printing 100 MB; MB/s from running to succeeded, and the peak RSS
    (VmHWM) of the worker's child processes before and after. Targets: over 20 MB/s, and the
    peak RSS grows by less than half the log (the log is streamed in 8 MiB reads).
@@ -275,6 +277,30 @@ def measure_ssh(host, info, key_file: Path) -> dict:
     return {"openssh": bare, "portal": ours}
 
 
+def measure_runner(user, engagement, host) -> list[float]:
+    """The runner's whole remote cycle for a one-line job, in this process (no Celery): claim,
+    then ``runner.supervise``: connect, launch detached, follow the log and the exit code,
+    drain, collect, parse, record. Several SSH commands and SFTP reads, one connection."""
+    from workers import jobs, runner
+    from workers.kinds import KINDS
+    from workers.models import Job
+
+    stage = engagement.stages.order_by("order").first()
+    params = KINDS["evaluation"].clean({"command": "echo score: 1"})
+    times = []
+    for _ in range(SSH_RUNS + 1):  # the first is a warm-up
+        job = Job.objects.create(kind="evaluation", engagement=engagement, stage=stage, host=host, started_by=user,
+                                 parameters=params)
+        claimed, _later = jobs.claim(job.pk)
+        started = time.perf_counter()
+        runner.supervise(claimed)
+        times.append(time.perf_counter() - started)
+        claimed.refresh_from_db()
+        if claimed.status != Job.Status.SUCCEEDED:
+            raise RuntimeError(f"The runner's job ended {claimed.status}: {claimed.failure_message}")
+    return times[1:]
+
+
 def measure_ingestion(user, engagement, host, worker_pid: int, *, hold: bool) -> dict:
     """A job printing LOG_MB MB. With ``hold`` the command then sleeps instead of exiting, so
     the runner streams the whole log while the job is still running (the bench cancels it once
@@ -389,6 +415,7 @@ def main() -> int:
         dispatch = measure_dispatch(consultant, engagement, host, info.username)
         print(f"2/3 SSH overhead: {SSH_RUNS} x OpenSSH vs portal session ...", flush=True)
         overhead = measure_ssh(host, info, base / "simhost" / "keys" / "client_ed25519")
+        overhead["runner"] = measure_runner(consultant, engagement, host)
         print(f"3/3 log ingestion: a job printing {LOG_MB} MB, held open, then one that exits ...", flush=True)
         held = measure_ingestion(consultant, engagement, host, worker.proc.pid, hold=True)
         plain = measure_ingestion(consultant, engagement, host, worker.proc.pid, hold=False)
@@ -417,6 +444,7 @@ def report(dispatch: dict, overhead: dict, held: dict, plain: dict, parse: dict 
     med_claim = statistics.median(dispatch["claim"])
     med_ssh, med_portal = statistics.median(overhead["openssh"]), statistics.median(overhead["portal"])
     ratio = med_portal / med_ssh
+    med_runner = statistics.median(overhead["runner"])
     plain_job = plain["job"]
     plain_ok = plain_job.status == "succeeded" and plain["ingested"] >= plain["expected"]
     plain_mbs = plain["ingested"] / MB / plain["run_seconds"]
@@ -440,6 +468,8 @@ def report(dispatch: dict, overhead: dict, held: dict, plain: dict, parse: dict 
         ("2. SSH `true`: portal target_for + Session connect/run/close, median", f"{med_portal * 1000:.1f} ms",
          "(report)", "-"),
         ("2. SSH overhead ratio portal / OpenSSH", f"{ratio:.2f}x", "< 2x", yes(ratio < SSH_RATIO_TARGET)),
+        ("2. Runner: a whole one-line job (connect, launch detached, follow, collect, record), median",
+         f"{med_runner * 1000:.1f} ms = {med_runner / med_ssh:.2f}x OpenSSH `true`", "(report)", "-"),
         (f"3. {LOG_MB} MB job (prints, exits): running -> {plain_job.status}",
          f"{plain['ingested'] / MB:.1f} of {plain['expected'] / MB:.1f} MB in {plain['run_seconds']:.1f} s "
          f"= {plain_mbs:.1f} MB/s", "> 20 MB/s, succeeded", yes(plain_ok and plain_mbs > INGEST_TARGET_MBS)),
