@@ -37,9 +37,14 @@ class Plan:
 
 @dataclass(frozen=True)
 class Kind:
+    """A job kind. Its result comes from ``parse`` (the log's text, or only its last
+    ``tail_bytes``) or, for logs read whole that may be long, ``parse_file`` (the log file,
+    read piece by piece)."""
+
     clean: Callable[[dict], dict]
     plan: Callable[[dict, object], Plan]
-    parse: Callable[[str, dict, dict], dict]
+    parse: Callable[[str, dict, dict], dict] | None = None
+    parse_file: Callable[[Path, dict, dict], dict] | None = None
     progress: Callable[[bytes], int | None] = lambda chunk: None
     tail_bytes: int | None = None  # parse only the end of the log (None: all of it)
 
@@ -178,11 +183,39 @@ def training_progress(chunk: bytes) -> int | None:
     return min(99, int(step * 100 / total)) if total else None
 
 
-def parse_training(log: str, files: dict, params: dict) -> dict:
-    from .parsers.training_log import parse_training_log
+def parse_training(path: Path, files: dict, params: dict) -> dict:
+    """The loss curve, throughput and checkpoints of a training log, read from its file a line
+    (a record) at a time: a log of hundreds of MB is never held whole."""
+    from .parsers.training_log import parse_training_lines
+    from .ssh import as_text
 
-    body, _sep, tail = log.partition(PROBE_MARK + "checkpoints")
-    parsed = parse_training_log(body, pattern=params.get("loss_pattern") or None)
+    marker = (PROBE_MARK + "checkpoints").encode()
+    digest, marker_at, tail, position = hashlib.sha256(), None, [], 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            digest.update(raw)
+            if marker in raw:  # the wrapper's own line; the last one counts
+                cut = raw.rindex(marker)
+                marker_at, tail = position + cut, [raw[cut + len(marker):]]
+            elif marker_at is not None:
+                tail.append(raw)
+            position += len(raw)
+
+    def body():
+        with open(path, "rb") as fh:
+            offset = 0
+            for raw in fh:
+                if marker_at is not None and offset + len(raw) > marker_at:
+                    yield as_text(raw[:marker_at - offset])
+                    return
+                yield as_text(raw)
+                offset += len(raw)
+
+    parsed = parse_training_lines(body, pattern=params.get("loss_pattern") or None)
+    return _training_result(parsed, as_text(b"".join(tail)), digest.hexdigest())
+
+
+def _training_result(parsed, tail: str, log_sha256: str) -> dict:
     if not parsed.steps:
         raise PermanentError(N_("No loss values were found in the training log: give a loss pattern for this log "
                                 "format."), Reason.PARSE)
@@ -190,7 +223,7 @@ def parse_training(log: str, files: dict, params: dict) -> dict:
     return {
         "format": parsed.format,
         "loss_key": parsed.loss_key,
-        "log_sha256": hashlib.sha256(log.encode("utf-8", "surrogateescape")).hexdigest(),
+        "log_sha256": log_sha256,
         "steps": list(parsed.steps),
         "losses": [None if v != v or v in (float("inf"), float("-inf")) else v for v in parsed.losses],
         "points": len(parsed.steps),
@@ -202,7 +235,7 @@ def parse_training(log: str, files: dict, params: dict) -> dict:
     }
 
 
-TRAINING_RUN = Kind(clean=clean_training, plan=plan_training, parse=parse_training, progress=training_progress)
+TRAINING_RUN = Kind(clean=clean_training, plan=plan_training, parse_file=parse_training, progress=training_progress)
 
 
 # --- generic command kinds ---------------------------------------------------------------

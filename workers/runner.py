@@ -99,7 +99,10 @@ def supervise(job: Job) -> None:
                     message=_command_failure(exit_code, job.output_tail))
         return
     try:
-        result = kind.parse(_read_log(log_path, kind.tail_bytes), files, job.parameters)
+        if kind.parse_file is not None:
+            result = kind.parse_file(log_path, files, job.parameters)
+        else:
+            result = kind.parse(_read_log(log_path, kind.tail_bytes), files, job.parameters)
     except PermanentError as exc:
         jobs.finish(job, Job.Status.FAILED, exit_code=exit_code, reason=Job.Failure.PARSE, message=exc.text)
         return

@@ -16,6 +16,7 @@ import ast
 import math
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from statistics import median
 
 from . import NUMBER, to_number
@@ -89,24 +90,32 @@ def _finish(log: TrainingLog, pairs: dict[int, float]) -> TrainingLog:
     return log
 
 
-def _records(text: str):
-    """(match, the text up to the next iteration) for each iteration record, one at a time."""
-    previous = None
-    for match in ITERATION.finditer(text):
+def _records(lines: Iterable[str]):
+    """(match, the text up to the next iteration) for each iteration record, one at a time.
+
+    A record runs from its ``iteration N/M |`` to the next one, across lines (records wrap);
+    only the record being read is held, never the whole log."""
+    previous, segment = None, []
+    for line in lines:
+        start = 0
+        for match in ITERATION.finditer(line):
+            if previous is not None:
+                segment.append(line[start:match.start()])
+                yield previous, "".join(segment)
+            previous, segment, start = match, [], match.end()
         if previous is not None:
-            yield previous, text[previous.end():match.start()]
-        previous = match
+            segment.append(line[start:])
     if previous is not None:
-        yield previous, text[previous.end():]
+        yield previous, "".join(segment)
 
 
-def _megatron(text: str) -> TrainingLog | None:
+def _megatron(lines: Iterable[str]) -> TrainingLog | None:
     log = TrainingLog(format="megatron")
     pairs: dict[int, float] = {}
     previous_tokens = None
     wanted = None
     found = False
-    for match, segment in _records(text):
+    for match, segment in _records(lines):
         found = True
         fields = _fields(segment, wanted)
         if not log.loss_key:
@@ -137,11 +146,17 @@ def _megatron(text: str) -> TrainingLog | None:
     return _finish(log, pairs) if found else None
 
 
-def _by_lines(text: str, regex: re.Pattern, fmt: str) -> TrainingLog:
+def _split(lines: Iterable[str]):
+    """Lines as ``str.splitlines`` makes them (a ``\\r`` of a progress bar ends a line too)."""
+    for chunk in lines:
+        yield from chunk.splitlines()
+
+
+def _by_lines(lines: Iterable[str], regex: re.Pattern, fmt: str) -> TrainingLog:
     log = TrainingLog(format=fmt)
     pairs: dict[int, float] = {}
     counter = 0
-    for line in text.splitlines():
+    for line in _split(lines):
         match = regex.search(line)
         if not match:
             continue
@@ -164,10 +179,10 @@ def _by_lines(text: str, regex: re.Pattern, fmt: str) -> TrainingLog:
     return _finish(log, pairs)
 
 
-def _hf_trainer(text: str) -> TrainingLog:
+def _hf_trainer(lines: Iterable[str]) -> TrainingLog:
     log = TrainingLog(format="hf_trainer", loss_key="loss")
     pairs, counter = {}, 0
-    for line in text.splitlines():
+    for line in _split(lines):
         if "'loss'" not in line or not HF_DICT.match(line):
             continue
         try:
@@ -181,10 +196,16 @@ def _hf_trainer(text: str) -> TrainingLog:
 
 
 def parse_training_log(text: str, pattern: str | None = None) -> TrainingLog:
+    return parse_training_lines(lambda: iter((text,)), pattern)
+
+
+def parse_training_lines(open_lines: Callable[[], Iterable[str]], pattern: str | None = None) -> TrainingLog:
+    """The same, over a log read piece by piece: ``open_lines()`` gives its text from the start
+    each time it is called (once per format tried), in pieces that end at line ends."""
     if pattern:
-        return _by_lines(text, re.compile(pattern), "pattern")
-    for parser in (_megatron, lambda t: _by_lines(t, STEP_LOSS, "step_loss"), _hf_trainer):
-        log = parser(text)
+        return _by_lines(open_lines(), re.compile(pattern), "pattern")
+    for parser in (_megatron, lambda lines: _by_lines(lines, STEP_LOSS, "step_loss"), _hf_trainer):
+        log = parser(open_lines())
         if log is not None and log.steps:
             return log
     return TrainingLog()
