@@ -16,6 +16,7 @@ from engagements.forms import apply_errors
 from engagements.models import Customer, Engagement, Stage
 
 from . import jobs
+from .kinds import PROBE_MARK
 from .models import AscendHost, Job
 from .runner import local_log_path, read_tail
 from .snapshots import diff_snapshots
@@ -104,7 +105,12 @@ class JobForm(forms.Form):
 
     def __init__(self, *args, stage: Stage, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = AscendHost.objects.filter(customer_id=stage.engagement.customer_id)
+        hosts = AscendHost.objects.filter(customer_id=stage.engagement.customer_id)
+        self.fields["host"].queryset = hosts
+        if len(hosts) == 1:  # the usual case: the customer's one host, chosen already
+            self.fields["host"].initial = hosts[0].pk
+        elif not hosts:
+            self.fields["host"].help_text = _("This customer has no registered host yet: register one under Hosts.")
 
 
 def _visible_host(request, uuid) -> AscendHost:
@@ -238,7 +244,8 @@ def job_detail(request, uuid):
 
 
 def _tail(job: Job) -> str:
-    return job.output_tail if job.output_tail or not job.is_final else read_tail(local_log_path(job))
+    tail = job.output_tail if job.output_tail or not job.is_final else read_tail(local_log_path(job))
+    return tail.replace(PROBE_MARK, "── ")  # the wrapper's section lines read as headings (the download keeps them)
 
 
 @login_required

@@ -207,3 +207,13 @@ def test_a_secret_the_keys_cannot_decrypt_is_a_clear_failure_not_a_crash(pm, cus
     host.refresh_from_db()
     check = jobs.check_connection(host)
     assert check["ok"] is False and check["reason"] == "authentication" and "FERNET_KEYS" in check["message"]
+
+
+def test_the_job_form_chooses_the_customers_only_host_and_says_when_there_is_none(client, pm, customer_a, simhost,
+                                                                                  engagement):
+    client.force_login(pm)
+    url = reverse("stage_jobs", args=[engagement.stages.get(key="env_setup").uuid])
+    assert "has no registered host yet" in client.get(url).content.decode()
+    host = register(pm, customer_a, simhost)
+    body = client.get(url).content.decode()
+    assert f'<option value="{host.pk}" selected>' in body and "has no registered host yet" not in body

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                               "registered for the smart-grid customer: run jobs on it from any stage's Jobs page.\n\n")
         # Stopped with Ctrl-C or a SIGTERM alike: the children always go with it.
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT is ignored
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
