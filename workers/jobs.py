@@ -289,9 +289,21 @@ def hand_over(job: Job) -> None:
     enqueue(job)
 
 
-def release(job: Job) -> None:
-    """Give the job back after a transient failure, so the retry can claim it at once."""
+def after_transient_failure(job: Job, error: JobError, *, last_try: bool) -> bool:
+    """A connection failed: True when the task should try again (with backoff). The job fails
+    after the last try, and ends cancelled at once when someone asked (the host cannot be
+    reached to stop a remote run, so nothing is waited for)."""
+    if last_try:
+        fail_from_error(job.pk, error)
+        return False
+    if cancel_requested(job):
+        finish(job, Job.Status.CANCELLED, reason=Job.Failure.CANCELLED, message=Text(
+            N_("Cancelled from the portal while the host could not be reached (%(error)s). If the command had "
+               "started there, it may still be running."), {"error": error.text}))
+        return False
+    # Give the job back, so the retry can claim it at once.
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(lease_until=timezone.now(), phase="retrying")
+    return True
 
 
 def set_phase(job: Job, phase: str, **fields) -> None:

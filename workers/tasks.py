@@ -29,11 +29,8 @@ def run_job(self, job_id: int) -> None:
     try:
         runner.supervise(job)
     except TransientError as exc:
-        if self.request.retries >= self.max_retries:
-            jobs.fail_from_error(job_id, exc)
-            return
-        jobs.release(job)
-        raise
+        if jobs.after_transient_failure(job, exc, last_try=self.request.retries >= self.max_retries):
+            raise
     except PermanentError as exc:
         jobs.fail_from_error(job_id, exc)
     except SoftTimeLimitExceeded:

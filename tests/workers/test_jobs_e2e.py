@@ -4,6 +4,7 @@ import hashlib
 import os
 import pwd
 import shlex
+import socket
 import subprocess
 import tempfile
 import time
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from assessments.models import BenchmarkRun, EvaluationRun, LossCurve, MigrationAnalysis
 from workers import jobs
-from workers.models import EnvSnapshot, Job, JobTransition
+from workers.models import AscendHost, EnvSnapshot, Job, JobTransition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TRAIN = "python3 {root}/opt/train/train.py --steps {steps} --precision {precision} --sleep {sleep} --save-interval 50"
@@ -348,3 +349,21 @@ def test_the_reaper_re_sends_a_lost_queued_job_once_not_one_waiting_for_its_host
     assert queued_messages(redis_server) == before  # its task polls again: nothing re-sent
     subprocess.run(["redis-cli", "-p", str(redis_server.port), "flushall"], check=True, capture_output=True)
     Job.objects.filter(pk__in=[lost.pk, busy.pk, waiting.pk]).update(status=Job.Status.CANCELLED)
+
+
+def test_a_host_that_went_down_is_retried_and_the_job_can_still_be_cancelled(worker, consultant, engagement, sim_host):
+    with socket.socket() as sock:  # a port nobody listens on, keeping the pinned key: the host "went down"
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    AscendHost.objects.filter(pk=sim_host.pk).update(port=closed)
+    job = start(consultant, engagement, sim_host, "env_probe")
+    deadline = time.monotonic() + 30
+    while job.phase != "retrying" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    assert (job.status, job.phase) == ("running", "retrying")  # a connection failure is retried, not final
+    jobs.check_cancel_job(consultant, job)
+    wait_for(job, Job.FINAL, timeout=60)
+    assert (job.status, job.failure_reason) == ("cancelled", "cancelled")
+    assert "could not be reached" in job.failure_message and "Cannot connect to" in job.failure_message
+    AscendHost.objects.filter(pk=sim_host.pk).update(port=sim_host.port)
