@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, Q, Sum
@@ -102,6 +103,10 @@ class StageKey(models.TextChoices):
 
 STAGE_ORDER = {key: index for index, key in enumerate(StageKey.values, start=1)}
 
+# Dates out of order: the constraints' messages, which clean() puts on the end field.
+END_BEFORE_START = _("The end date cannot be before the start date.")
+PLANNED_END_BEFORE_START = _("The planned end cannot be before the planned start.")
+
 
 class EngagementQuerySet(models.QuerySet):
     def visible_to(self, user) -> "EngagementQuerySet":
@@ -133,18 +138,49 @@ class EngagementQuerySet(models.QuerySet):
         return self.none()
 
     def with_stages(self) -> "EngagementQuerySet":
-        """Prefetch the stages in order with their figures (for progress without a query per row)."""
-        return self.prefetch_related(models.Prefetch("stages", queryset=Stage.objects.with_figures().order_by("order")))
+        """Prefetch the stages in order with their figures (for progress without a query per row).
+
+        They land in a plain list, ``prefetched_stages``, which ``ordered_stages()`` and
+        ``progress()`` read: a list costs nothing per row, where a prefetched
+        ``stages.all()`` clones the annotated stage queryset once for every engagement.
+        """
+        stages = Stage.objects.with_figures().order_by("order")
+        return self.prefetch_related(models.Prefetch("stages", queryset=stages, to_attr="prefetched_stages"))
+
+    def with_progress(self) -> "EngagementQuerySet":
+        """Annotate ``progress_share``: ``Engagement.progress()`` computed by the database.
+
+        For lists that need the progress but not the stages themselves (the API): no stage
+        rows are fetched. The rule of ``progress()``, in double precision like Python's
+        floats (only the order of the additions may differ); ``progress()`` returns this
+        annotation when it is there.
+        """
+        weight = models.functions.Cast("planned_person_days", models.FloatField())
+        done = Stage.progress_expression()
+        counted = Stage.objects.filter(engagement=models.OuterRef("pk")).exclude(status=Stage.Status.SKIPPED)
+        share = (
+            counted.order_by().values("engagement")
+            .annotate(weights=Sum(weight), weighted=Sum(weight * done), unweighted=models.Avg(done))
+            .annotate(share=models.Case(
+                models.When(weights__gt=0, then=models.F("weighted") / models.F("weights")),
+                default=models.F("unweighted"),  # no stage has planned person-days: all weigh the same
+                output_field=models.FloatField(),
+            ))
+            .values("share")
+        )
+        return self.annotate(progress_share=models.functions.Coalesce(
+            models.Subquery(share, output_field=models.FloatField()), models.Value(0.0)))
 
     def with_figures(self) -> "EngagementQuerySet":
         """Annotate planned and actual person-days and late stages in one query."""
         today = timezone.localdate()
-        planned = Stage.objects.filter(engagement=models.OuterRef("pk")).values("engagement")
-        planned = planned.annotate(total=Sum("planned_person_days")).values("total")
-        actual = WorkLog.objects.filter(stage__engagement=models.OuterRef("pk")).values("stage__engagement")
+        # .order_by(): without it the models' default orderings join the engagement (and the
+        # stage) into every subquery, for nothing.
+        stages = Stage.objects.filter(engagement=models.OuterRef("pk")).order_by()
+        planned = stages.values("engagement").annotate(total=Sum("planned_person_days")).values("total")
+        actual = WorkLog.objects.filter(stage__engagement=models.OuterRef("pk")).order_by().values("stage__engagement")
         actual = actual.annotate(total=Sum("person_days")).values("total")
-        late = Stage.objects.filter(engagement=models.OuterRef("pk")).filter(Stage.late_q(today))
-        late = late.values("engagement").annotate(n=Count("pk")).values("n")
+        late = stages.filter(Stage.late_q(today)).values("engagement").annotate(n=Count("pk")).values("n")
         return self.annotate(
             planned_pd=models.functions.Coalesce(models.Subquery(planned), Decimal("0"), output_field=models.DecimalField()),
             actual_pd=models.functions.Coalesce(models.Subquery(actual), Decimal("0"), output_field=models.DecimalField()),
@@ -232,12 +268,18 @@ class Engagement(models.Model):
             models.CheckConstraint(
                 condition=Q(end_date__gte=models.F("start_date")),
                 name="engagement_dates_in_order",
-                violation_error_message=_("The end date cannot be before the start date."),
+                violation_error_message=END_BEFORE_START,
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def clean(self):
+        """The dates in order (also a constraint), reported on the end date field."""
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": END_BEFORE_START})
 
     def is_editable_by(self, user) -> bool:
         """PMs change every engagement; consultants only those they are assigned to."""
@@ -259,9 +301,14 @@ class Engagement(models.Model):
             labels.append(_("tuning"))
         return labels
 
+    def _stages(self) -> list["Stage"]:
+        """The stages, from ``EngagementQuerySet.with_stages()`` when it fetched them."""
+        prefetched = getattr(self, "prefetched_stages", None)
+        return prefetched if prefetched is not None else list(self.stages.all())
+
     def ordered_stages(self) -> list["Stage"]:
         """The seven stages in order, from a prefetch when there is one."""
-        return sorted(self.stages.all(), key=lambda stage: stage.order)
+        return sorted(self._stages(), key=lambda stage: stage.order)
 
     def progress(self) -> float:
         """Share of the engagement done, 0..1, weighted by each stage's planned person-days.
@@ -269,7 +316,9 @@ class Engagement(models.Model):
         Skipped stages do not count; when no stage has planned person-days every
         counted stage weighs the same.
         """
-        stages = [s for s in self.stages.all() if s.status != Stage.Status.SKIPPED]
+        if hasattr(self, "progress_share"):  # EngagementQuerySet.with_progress()
+            return self.progress_share
+        stages = [s for s in self._stages() if s.status != Stage.Status.SKIPPED]
         if not stages:
             return 0.0
         weights = [float(s.planned_person_days) for s in stages]
@@ -342,10 +391,11 @@ class StageQuerySet(models.QuerySet):
 
     def with_figures(self) -> "StageQuerySet":
         """Annotate checklist counts and logged person-days with subqueries (no join fan-out)."""
-        items = ChecklistItem.objects.filter(stage=models.OuterRef("pk")).values("stage")
+        # .order_by(): the default orderings would join the stage and the engagement in.
+        items = ChecklistItem.objects.filter(stage=models.OuterRef("pk")).order_by().values("stage")
         total = items.annotate(n=Count("pk")).values("n")
         closed = items.exclude(state=ChecklistItem.State.OPEN).annotate(n=Count("pk")).values("n")
-        logged = WorkLog.objects.filter(stage=models.OuterRef("pk")).values("stage")
+        logged = WorkLog.objects.filter(stage=models.OuterRef("pk")).order_by().values("stage")
         logged = logged.annotate(total=Sum("person_days")).values("total")
         return self.annotate(
             items_total=models.functions.Coalesce(models.Subquery(total), 0),
@@ -408,16 +458,36 @@ class Stage(models.Model):
             models.CheckConstraint(
                 condition=Q(planned_end__isnull=True) | Q(planned_start__isnull=True) | Q(planned_end__gte=models.F("planned_start")),
                 name="stage_planned_dates_in_order",
-                violation_error_message=_("The planned end cannot be before the planned start."),
+                violation_error_message=PLANNED_END_BEFORE_START,
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.engagement.code} · {self.get_key_display()}"
 
+    # Django's generated get_FOO_display() hashes every (lazily translated) choice label on
+    # each call, translating them all; lists show these labels for every stage of every row.
+    def get_key_display(self) -> str:
+        try:
+            return str(StageKey(self.key).label)
+        except ValueError:
+            return self.key
+
+    def get_status_display(self) -> str:
+        try:
+            return str(Stage.Status(self.status).label)
+        except ValueError:
+            return self.status
+
     def save(self, *args, **kwargs):
         self.order = STAGE_ORDER[self.key]
         super().save(*args, **kwargs)
+
+    def clean(self):
+        """The planned dates in order (also a constraint), reported on the planned end field."""
+        super().clean()
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValidationError({"planned_end": PLANNED_END_BEFORE_START})
 
     @staticmethod
     def late_q(today) -> Q:
@@ -425,6 +495,28 @@ class Stage(models.Model):
         unfinished = ~Q(status__in=[Stage.Status.DONE, Stage.Status.SKIPPED]) & Q(planned_end__lt=today)
         finished_late = Q(status=Stage.Status.DONE, actual_end__gt=models.F("planned_end"))
         return unfinished | finished_late
+
+    @staticmethod
+    def progress_expression() -> models.Expression:
+        """``progress()`` as an SQL expression over a stage row (a float, 0..1)."""
+        closed_share = (
+            ChecklistItem.objects.filter(stage=models.OuterRef("pk")).order_by().values("stage")
+            .annotate(share=models.Avg(models.Case(
+                models.When(state=ChecklistItem.State.OPEN, then=models.Value(0.0)),
+                default=models.Value(1.0),
+                output_field=models.FloatField(),
+            )))
+            .values("share")
+        )
+        unfinished = models.functions.Least(
+            models.functions.Coalesce(models.Subquery(closed_share, output_field=models.FloatField()), models.Value(0.0)),
+            models.Value(0.95),  # an unfinished stage never shows as complete
+        )
+        return models.Case(
+            models.When(status__in=sorted(Stage.FINISHED), then=models.Value(1.0)),
+            default=unfinished,
+            output_field=models.FloatField(),
+        )
 
     def is_late(self, today=None) -> bool:
         today = today or timezone.localdate()
@@ -555,7 +647,8 @@ class WorkLog(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     consultant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="worklogs")
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="worklogs")
+    # Indexed by "worklog_stage_days" below, which also carries the person-days.
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="worklogs", db_index=False)
     date = models.DateField(_("date"))
     person_days = models.DecimalField(_("person-days"), max_digits=3, decimal_places=2)
     summary = models.TextField(_("summary"))
@@ -566,7 +659,12 @@ class WorkLog(models.Model):
         ordering = ["-date", "-created_at"]
         verbose_name = _("work log")
         verbose_name_plural = _("work logs")
-        indexes = [models.Index(fields=["consultant", "date"])]
+        indexes = [
+            models.Index(fields=["consultant", "date"]),
+            # The stage's logs, and their person-days summed from the index alone (an
+            # index-only scan): every list sums them per stage and per engagement.
+            models.Index(fields=["stage", "person_days"], name="worklog_stage_days"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(person_days__gt=0) & Q(person_days__lte=1),

@@ -43,7 +43,7 @@ def engagement_list(request):
     visible = Engagement.objects.visible_to(request.user)
     customers = Customer.objects.filter(engagements__in=visible).distinct() if request.user.is_pm else []
     form = EngagementFilterForm(request.GET or None, customers=customers)
-    engagements = visible.with_figures().select_related("customer", "pm").with_stages()
+    engagements = visible.with_figures()
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
@@ -60,7 +60,14 @@ def engagement_list(request):
             engagements = engagements.filter(late_stages__gt=0)
         elif data["health"] == "over":
             engagements = engagements.filter(actual_pd__gt=F("planned_pd"))
-    page = Paginator(engagements.order_by("-start_date", "code"), ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    # Paginate the ids, then fetch the page's rows. A filter on the figures ("over planned
+    # person-days" sums every engagement's work logs) then runs once, not once for the
+    # paginator's count and again for the page; the figures are computed for the page only.
+    ids = list(engagements.order_by("-start_date", "code").values_list("pk", flat=True))
+    page = Paginator(ids, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = visible.filter(pk__in=page.object_list).with_figures().select_related("customer", "pm").with_stages()
+    by_pk = {engagement.pk: engagement for engagement in rows}
+    page.object_list = [by_pk[pk] for pk in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,8 +1,9 @@
 """Who may do what through the API.
 
 Which objects a user sees is decided in one place, ``scoped``, from the models' own
-``visible_to`` rules: out of scope answers 404. Customer contacts read and never write
-(403); whether staff may change an object is decided by the ``check_*`` services."""
+``visible_to`` rules: out of scope answers 404, to reads and writes alike. Customer contacts
+read and never write (403 on what they see); whether staff may change an object is decided
+by the ``check_*`` services."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -27,7 +28,14 @@ class ReadOnlyForCustomers(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return request.method in SAFE_METHODS or is_staff(user)
+        if request.method in SAFE_METHODS or is_staff(user):
+            return True
+        # A write to one object: look it up in the user's scope first, as a read does, so an
+        # object they cannot see answers 404 (it does not exist for them), not 403.
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup in getattr(view, "kwargs", {}):
+            view.get_object()  # Http404 outside ``scoped``
+        return False
 
 
 def scoped(user, model):

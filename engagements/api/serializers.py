@@ -44,6 +44,25 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
         return scoped(request.user, self.model)
 
 
+class ConsultantUsernamesField(serializers.ManyRelatedField):
+    """The assigned consultants, as their usernames in order; written as usernames too.
+
+    Reads ``consultant_usernames`` when the view fetched them for a whole page in one query
+    (``EngagementViewSet.paginate_queryset``): no user rows, no related manager per row.
+    """
+
+    def get_attribute(self, instance):
+        names = getattr(instance, "consultant_usernames", None)
+        if names is None:
+            if instance.pk is None:
+                return []
+            names = instance.consultants.order_by("username").values_list("username", flat=True)
+        return list(names)
+
+    def to_representation(self, usernames):
+        return list(usernames)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
@@ -55,9 +74,11 @@ class EngagementSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
                                             help_text=_("Customer UUID"))
     pm = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(role=User.Role.PM),
                                       help_text=_("Username of the project manager"))
-    consultants = serializers.SlugRelatedField(slug_field="username", many=True, required=False,
-                                               queryset=User.objects.filter(role=User.Role.CONSULTANT),
-                                               help_text=_("Usernames of the assigned consultants"))
+    consultants = ConsultantUsernamesField(
+        child_relation=serializers.SlugRelatedField(slug_field="username", required=False,
+                                                    queryset=User.objects.filter(role=User.Role.CONSULTANT),
+                                                    help_text=_("Usernames of the assigned consultants")),
+        required=False, help_text=_("Usernames of the assigned consultants"))
     progress = serializers.SerializerMethodField(help_text=_("Share done, 0..1"))
     planned_person_days = serializers.DecimalField(source="planned_pd", max_digits=8, decimal_places=2,
                                                    read_only=True, help_text=STAFF_ONLY)

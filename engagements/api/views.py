@@ -1,6 +1,8 @@
 """API viewsets. Querysets come from ``permissions.scoped`` (out of scope is 404); every
 write goes through a ``check_*`` service (its PermissionDenied is 403, ValidationError 400)."""
 
+from collections import defaultdict
+
 from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -73,8 +75,22 @@ class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     ordering_fields = ["code", "title", "start_date", "end_date", "status"]
 
     def get_queryset(self):
-        return (super().get_queryset().with_figures().with_stages()
-                .select_related("customer", "pm").prefetch_related("consultants").order_by("-start_date", "code"))
+        # The figures and the progress come annotated: no stage rows are fetched.
+        return (super().get_queryset().with_figures().with_progress()
+                .select_related("customer", "pm").order_by("-start_date", "code"))
+
+    def paginate_queryset(self, queryset):
+        """The page, with its consultants' usernames fetched in one query (no user rows)."""
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            usernames = defaultdict(list)
+            assigned = (Engagement.consultants.through.objects.filter(engagement__in=[e.pk for e in page])
+                        .order_by("user__username").values_list("engagement_id", "user__username"))
+            for engagement_id, username in assigned:
+                usernames[engagement_id].append(username)
+            for engagement in page:
+                engagement.consultant_usernames = usernames[engagement.pk]  # EngagementSerializer.consultants
+        return page
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)

@@ -6,6 +6,7 @@ the docs page under the site's CSP."""
 import datetime
 import io
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -154,10 +155,16 @@ def test_read_matrix(request, world, endpoint, role, target):
     assert response.status_code == (200 if allowed else 404), response.content
 
 
-def editor(ok, out_of_scope=404):
-    """PMs everywhere, the assigned consultant on their own engagement; contacts are refused."""
+def editor(ok, out_of_scope=404, contacts=(403, 404)):
+    """PMs everywhere, the assigned consultant on their own engagement. Contacts never write:
+    403 on what they see (their own organisation's), 404 on what they do not, as for a read;
+    ``contacts`` is (own organisation's, other's) for the contact of the "own" customer."""
     return {"pm": (ok, ok), "consultant": (ok, out_of_scope), "other_consultant": (out_of_scope, out_of_scope),
-            "contact": (403, 403), "stranger": (403, 403)}
+            "contact": contacts, "stranger": contacts[::-1]}
+
+
+COLLECTION = (403, 403)  # a create names no object in its URL: the role alone refuses it
+INTERNAL = (404, 404)  # work logs and risks: never in a contact's scope
 
 
 def new_log(o):
@@ -178,13 +185,15 @@ WRITES = {  # action -> (request, {role: (status on own, status on other)})
                          editor(200)),
     "checklist-set-state": (lambda c, o: c.post(f"/api/checklist-items/{o['item'].pk}/set-state/", {"state": "done"}),
                             editor(200)),
-    "worklog-create": (lambda c, o: c.post("/api/worklogs/", new_log(o)), editor(201, out_of_scope=400)),
+    "worklog-create": (lambda c, o: c.post("/api/worklogs/", new_log(o)),
+                       editor(201, out_of_scope=400, contacts=COLLECTION)),
     "worklog-patch": (lambda c, o: c.patch(f"/api/worklogs/{o['log'].uuid}/", {"summary": "Changed"}),
-                      {**editor(200), "pm": (403, 200)}),  # only the author changes a log
-    "worklog-delete": (lambda c, o: c.delete(f"/api/worklogs/{o['log'].uuid}/"), editor(204)),
-    "risk-create": (lambda c, o: c.post("/api/risks/", new_risk(o)), editor(201, out_of_scope=400)),
-    "risk-patch": (lambda c, o: c.patch(f"/api/risks/{o['risk'].uuid}/", {"mitigation": "Mirror"}), editor(200)),
-    "risk-delete": (lambda c, o: c.delete(f"/api/risks/{o['risk'].uuid}/"), editor(204)),
+                      {**editor(200, contacts=INTERNAL), "pm": (403, 200)}),  # only the author changes a log
+    "worklog-delete": (lambda c, o: c.delete(f"/api/worklogs/{o['log'].uuid}/"), editor(204, contacts=INTERNAL)),
+    "risk-create": (lambda c, o: c.post("/api/risks/", new_risk(o)), editor(201, out_of_scope=400, contacts=COLLECTION)),
+    "risk-patch": (lambda c, o: c.patch(f"/api/risks/{o['risk'].uuid}/", {"mitigation": "Mirror"}),
+                   editor(200, contacts=INTERNAL)),
+    "risk-delete": (lambda c, o: c.delete(f"/api/risks/{o['risk'].uuid}/"), editor(204, contacts=INTERNAL)),
 }
 
 
@@ -203,8 +212,37 @@ def test_write_matrix(request, world, action, role, target):
         assert db_state() == before
     if expected == 403:
         assert response.json()["detail"]  # a message saying why
-    if role in ("contact", "stranger"):
-        assert "read-only" in response.json()["detail"]
+        if role in ("contact", "stranger"):
+            assert "read-only" in response.json()["detail"]
+    if expected == 404:
+        assert "read-only" not in response.content.decode()  # nothing said about an object out of scope
+
+
+DETAIL_WRITES = {  # what a contact may try on one object, named in the URL
+    "engagement": lambda c, key: c.patch(f"/api/engagements/{key}/", {"title": "Changed"}),
+    "stage-plan": lambda c, key: c.patch(f"/api/stages/{key}/", {"planned_person_days": "3.0"}),
+    "stage-transition": lambda c, key: c.post(f"/api/stages/{key}/transition/", {"to": "in_progress"}),
+    "worklog": lambda c, key: c.delete(f"/api/worklogs/{key}/"),
+    "risk": lambda c, key: c.put(f"/api/risks/{key}/", {"mitigation": "Mirror"}),
+}
+
+
+@pytest.mark.parametrize("endpoint", list(DETAIL_WRITES))
+def test_a_contact_writing_to_an_unknown_or_another_customers_object_gets_404(world, contact, endpoint):
+    """Out of scope answers 404 to writes as to reads; the contact's own organisation's is a 403."""
+    send, client, before = DETAIL_WRITES[endpoint], client_for(contact), db_state()
+    other = {"engagement": world["other"]["engagement"].uuid, "stage-plan": world["other"]["stage"].uuid,
+             "stage-transition": world["other"]["stage"].uuid, "worklog": world["other"]["log"].uuid,
+             "risk": world["other"]["risk"].uuid}[endpoint]
+    for key in (uuid.uuid4(), other, "not-a-uuid"):
+        response = send(client, key)
+        assert response.status_code == 404, (key, response.content)
+        assert client.get(f"/api/{'stages' if endpoint.startswith('stage') else endpoint + 's'}/{key}/").status_code == 404
+    if endpoint in ("engagement", "stage-plan", "stage-transition"):  # what the contact reads
+        own = world["own"]["engagement" if endpoint == "engagement" else "stage"].uuid
+        response = send(client, own)
+        assert response.status_code == 403 and "read-only" in response.json()["detail"]
+    assert db_state() == before
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -293,7 +331,7 @@ def test_stage_plan_out_of_order_or_negative(consultant, engagement):
     client = client_for(consultant)
     before = db_state()
     response = client.patch(f"/api/stages/{stage.uuid}/", {"planned_start": "2026-03-10", "planned_end": "2026-03-01"})
-    assert response.status_code == 400 and "before the planned start" in str(response.json())
+    assert response.status_code == 400 and "before the planned start" in response.json()["planned_end"][0]
     response = client.patch(f"/api/stages/{stage.uuid}/", {"planned_person_days": "-1"})
     assert response.status_code == 400 and "planned_person_days" in response.json()
     response = client.patch(f"/api/stages/{stage.uuid}/", {"status": "done"})
@@ -333,7 +371,8 @@ def test_only_a_pm_creates_engagements_and_dates_stay_in_order(pm, consultant, c
     refused = client_for(consultant).post("/api/engagements/", payload, format="json")
     assert refused.status_code == 403 and "project manager" in refused.json()["detail"]
     bad = client_for(pm).post("/api/engagements/", {**payload, "end_date": "2025-01-01"}, format="json")
-    assert bad.status_code == 400 and "end date cannot be before" in bad.json()["non_field_errors"][0]
+    assert bad.status_code == 400 and "end date cannot be before" in bad.json()["end_date"][0]
+    assert "non_field_errors" not in bad.json()
     assert db_state() == before
 
     created = client_for(pm).post("/api/engagements/", payload, format="json")
@@ -342,7 +381,7 @@ def test_only_a_pm_creates_engagements_and_dates_stay_in_order(pm, consultant, c
     assert Stage.objects.filter(engagement__code="NEW-1").count() == 7
     before = db_state()
     response = client_for(pm).patch(f"/api/engagements/{created.json()['uuid']}/", {"end_date": "2025-01-01"})
-    assert response.status_code == 400 and "non_field_errors" in response.json()
+    assert response.status_code == 400 and list(response.json()) == ["end_date"]
     assert db_state() == before
 
 
@@ -388,6 +427,32 @@ def test_engagement_filters_and_pagination(pm, customer_a, customer_b, consultan
     assert [e["title"] for e in first["results"] + second["results"]] == sorted(
         ["Speech"] + [f"Vision {n}" for n in range(5)])
     assert second["next"] is None
+
+
+def test_the_engagement_list_shows_the_figures_the_pages_compute(pm, consultant, other_consultant, customer_a):
+    """The list computes progress in its query and reads the consultants from a prefetched list:
+    the same values as the engagement's own ``progress()`` and ``consultants``, on a list and alone."""
+    busy = make_engagement(pm, customer_a, consultants=[other_consultant, consultant], title="Busy")
+    make_engagement(pm, customer_a, title="Idle")
+    survey, plan = busy.stages.get(key="survey"), busy.stages.get(key="plan")
+    services.check_plan_stage(pm, survey, {"planned_person_days": "3"})
+    services.check_plan_stage(pm, plan, {"planned_person_days": "2"})
+    services.check_transition_stage(consultant, plan, "in_progress")
+    for item in plan.checklist.order_by("position")[:2]:
+        services.check_set_checklist_item(consultant, item, "done")
+    services.check_log_work(consultant, plan, yesterday(), "1", "Planned")
+    client = client_for(pm)
+    listed = {row["title"]: row for row in client.get("/api/engagements/").json()["results"]}
+    for title in ("Busy", "Idle"):
+        engagement = Engagement.objects.get(title=title)
+        alone = client.get(f"/api/engagements/{engagement.uuid}/").json()
+        assert listed[title] == alone
+        assert alone["progress"] == round(engagement.progress(), 4)
+        assert alone["consultants"] == sorted(engagement.consultants.values_list("username", flat=True))
+    assert listed["Busy"]["progress"] == round(2 / 5 * 2 / len(plan.checklist.all()), 4) > 0
+    assert listed["Busy"]["consultants"] == ["consultant", "other_consultant"]
+    assert (listed["Busy"]["planned_person_days"], listed["Busy"]["actual_person_days"]) == ("5.00", "1.00")
+    assert (listed["Idle"]["progress"], listed["Idle"]["consultants"]) == (0.0, [])
 
 
 def test_stage_work_log_and_risk_filters(world, pm, consultant):

@@ -521,6 +521,40 @@ class TestProgress:
         finish(consultant, stage_of(inference_only, StageKey.PLAN))
         assert Engagement.objects.get(pk=inference_only.pk).progress() == pytest.approx(2 / 5)
 
+    def test_the_database_computes_the_same_progress_as_python(self, pm, consultant, customer_a, engagement):
+        """``with_progress()`` (the API's lists) and ``progress()`` (the pages) agree, case by case."""
+        survey, plan, env = (stage_of(engagement, key) for key in (StageKey.SURVEY, StageKey.PLAN, StageKey.ENV_SETUP))
+        services.check_plan_stage(consultant, survey, {"planned_person_days": Decimal("4")})
+        services.check_plan_stage(consultant, plan, {"planned_person_days": Decimal("2.5")})
+        services.check_plan_stage(consultant, env, {"planned_person_days": Decimal("10")})
+        finish(consultant, survey)
+        services.check_transition_stage(consultant, plan, Stage.Status.IN_PROGRESS)
+        services.check_set_checklist_item(consultant, plan.checklist.order_by("position").first(), ChecklistItem.State.DONE)
+        services.check_transition_stage(consultant, env, Stage.Status.IN_PROGRESS)
+        for item in env.checklist.all():  # every item closed: still capped below complete
+            services.check_set_checklist_item(consultant, item, ChecklistItem.State.DONE)
+        services.check_transition_stage(consultant, env, Stage.Status.BLOCKED, "Firewall")
+
+        unplanned = make_engagement(pm, customer_a, consultants=[consultant], scope_training_migration=False)
+        finish(consultant, stage_of(unplanned, StageKey.SURVEY))
+        no_items = stage_of(unplanned, StageKey.PLAN)
+        services.check_transition_stage(consultant, no_items, Stage.Status.IN_PROGRESS)
+        no_items.checklist.all().delete()  # a stage without a checklist counts as not done at all
+
+        nothing_counted = make_engagement(pm, customer_a, scope_training_migration=False, scope_inference_migration=False)
+        for key in (StageKey.SURVEY, StageKey.PLAN, StageKey.ENV_SETUP):
+            services.check_transition_stage(pm, stage_of(nothing_counted, key), Stage.Status.SKIPPED, "Not needed")
+        untouched = make_engagement(pm, customer_a)
+
+        annotated = {e.pk: e.progress_share for e in Engagement.objects.with_progress()}
+        for one in (engagement, unplanned, nothing_counted, untouched):
+            expected = Engagement.objects.get(pk=one.pk).progress()
+            assert annotated[one.pk] == pytest.approx(expected, rel=1e-12, abs=1e-12), one.code
+        assert annotated[engagement.pk] == pytest.approx((4 * 1.0 + 2.5 / len(ACTIVITIES[StageKey.PLAN]) + 10 * 0.95) / 16.5)
+        assert annotated[unplanned.pk] == pytest.approx(1 / 5)
+        assert annotated[nothing_counted.pk] == annotated[untouched.pk] == 0.0
+        assert Engagement.objects.with_progress().get(pk=engagement.pk).progress() == annotated[engagement.pk]
+
     def test_planned_and_actual_person_days_and_late_stages_are_computed(
         self, pm, consultant, colleague, engagement, second_engagement
     ):
@@ -584,6 +618,7 @@ class TestDates:
             services.check_plan_stage(consultant, survey, {
                 "planned_start": datetime.date(2026, 3, 10), "planned_end": datetime.date(2026, 3, 1)})
         assert "cannot be before the planned start" in str(exc.value)
+        assert error_fields(exc) == {"planned_end"}  # next to the field, not above the form
         survey.refresh_from_db()
         assert (survey.planned_start, survey.planned_end) == (None, None)
         assert not AuditEvent.objects.filter(object_type="stage", action="update").exists()
@@ -608,12 +643,14 @@ class TestDates:
         with pytest.raises(ValidationError) as exc:
             make_engagement(pm, customer_a, start_date=datetime.date(2026, 5, 1), end_date=datetime.date(2026, 4, 30))
         assert "end date cannot be before the start date" in str(exc.value)
+        assert exc.value.message_dict == {"end_date": ["The end date cannot be before the start date."]}
         assert (Engagement.objects.count(), Stage.objects.count(), AuditEvent.objects.count()) == (0, 0, 0)
 
     def test_an_engagement_edit_ending_before_its_start_is_refused(self, pm, engagement):
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError) as exc:
             services.check_update_engagement(pm, Engagement.objects.get(pk=engagement.pk),
                                              {"end_date": datetime.date(2025, 12, 31)})
+        assert error_fields(exc) == {"end_date"}
         stored = Engagement.objects.get(pk=engagement.pk)
         assert (stored.start_date, stored.end_date) == (datetime.date(2026, 1, 5), datetime.date(2026, 6, 30))
         assert not AuditEvent.objects.filter(object_type="engagement", action="update").exists()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagements import services
-from engagements.models import ChecklistItem, Deliverable, Stage, WorkLog
+from engagements.models import ChecklistItem, Deliverable, Engagement, Stage, WorkLog
 
 from ..factories import make_engagement
 
@@ -170,8 +170,59 @@ def test_planned_dates_out_of_order_are_refused(client, consultant, engagement):
     response = client.post(reverse("stage_plan", args=[survey.uuid]), data, **HTMX)
     assert response.status_code == 400
     assert "cannot be before the planned start" in response.content.decode()
+    # Next to the planned end, not above the form.
+    assert response.context["plan_form"].errors == {"planned_end": ["The planned end cannot be before the planned start."]}
+    assert ('<p class="error" data-field="planned_end">The planned end cannot be before the planned start.</p>'
+            in response.content.decode())
     survey.refresh_from_db()
     assert survey.planned_start is None
+
+
+def test_an_engagement_ending_before_it_starts_is_refused_next_to_its_end_date(client, django_user_model, pm,
+                                                                                customer_a, engagement):
+    """Engagements are created and edited in the admin: the error sits on the end date field."""
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "correct-horse-battery", role="pm",
+                                                      language="en")
+    client.force_login(boss)
+    fields = {"customer": customer_a.pk, "code": "LATE-1", "title": "Backwards", "source_platform": "8 x A100",
+              "target_platform": "Atlas 800T A2", "target_framework": "pytorch", "start_date": "2026-05-01",
+              "end_date": "2026-04-30", "pm": pm.pk, "status": "planning", "loss_mre_threshold": "0.02",
+              "score_diff_threshold": "0.02", "loss_warmup_steps": "20", "scope_training_migration": "on",
+              "scope_inference_migration": "on", "scope_tuning": "on"}
+    for prefix in ("migration_models", "baselines"):
+        fields.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    for url in (reverse("admin:engagements_engagement_add"),
+                reverse("admin:engagements_engagement_change", args=[engagement.pk])):
+        response = client.post(url, {**fields, "code": "LATE-1" if "add" in url else engagement.code})
+        assert response.status_code == 200  # the form again, not a redirect
+        form = response.context["adminform"].form
+        assert form.errors == {"end_date": ["The end date cannot be before the start date."]}, form.errors
+        assert not form.non_field_errors()
+    assert not Engagement.objects.filter(code="LATE-1").exists()
+    assert Engagement.objects.get(pk=engagement.pk).end_date == datetime.date(2026, 6, 30)
+
+
+def test_over_planned_person_days_is_filtered_over_every_page(client, pm, consultant, customer_a,
+                                                              django_assert_max_num_queries):
+    over, within = [], []
+    for n in range(36):
+        engagement = make_engagement(pm, customer_a, consultants=[consultant], code=f"OVER-{n:02d}",
+                                     start_date=datetime.date(2026, 1, 5) + datetime.timedelta(days=n))
+        survey = stage_of(engagement)
+        services.check_plan_stage(pm, survey, {"planned_person_days": "0.5" if n % 4 else "2"})
+        services.check_log_work(consultant, survey, timezone.localdate() - datetime.timedelta(days=n + 1), "1", "Work")
+        (over if n % 4 else within).append(engagement.code)
+    client.force_login(pm)
+    shown = []
+    for number in (1, 2):
+        with django_assert_max_num_queries(8):
+            response = client.get(reverse("engagement_list"), {"health": "over", "page": number})
+        page = response.context["page"]
+        assert (page.number, page.paginator.count, len(page)) == (number, 27, 25 if number == 1 else 2)
+        shown += [engagement.code for engagement in page]
+        assert all(engagement.actual_pd > engagement.planned_pd for engagement in page)
+        assert all(len(engagement.ordered_stages()) == 7 for engagement in page)
+    assert shown == sorted(over, reverse=True)  # newest first, each once, none within plan
 
 
 def test_an_oversized_upload_is_refused_and_nothing_is_kept(client, consultant, engagement, settings):
