@@ -6,8 +6,9 @@ Services call ``record`` in the same transaction as the change, with a ``diff`` 
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import AuditEvent
 
@@ -56,7 +57,17 @@ def diff(before: dict, after: dict) -> dict:
     return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
+def names(instance: models.Model) -> dict[str, str]:
+    """The object's name in each of the portal's languages: readers read the trail in theirs."""
+    found = {}
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            found[code] = str(instance)[:300]
+    return found
+
+
 def record(actor, instance: models.Model, action: str, *, engagement=None, changes=None, at=None) -> AuditEvent:
+    named = names(instance)
     return AuditEvent.objects.create(
         created_at=at or timezone.now(),
         engagement=engagement,
@@ -64,6 +75,7 @@ def record(actor, instance: models.Model, action: str, *, engagement=None, chang
         action=action,
         object_type=instance._meta.model_name,
         object_id=str(instance.pk),
-        object_repr=str(instance)[:300],
+        object_repr=named.get("en") or str(instance)[:300],
+        object_names=named,
         changes=changes or {},
     )

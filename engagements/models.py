@@ -741,7 +741,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=64)
-    object_repr = models.CharField(max_length=300)
+    object_repr = models.CharField(max_length=300)  # in English; object_names has it in every language
+    object_names = models.JSONField(default=dict, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -752,6 +753,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_repr}"
+
+    @property
+    def object_name(self) -> str:
+        """The changed object's name in the reader's language (stage names, checklist titles)."""
+        return self.object_names.get(get_language() or "", self.object_repr)
 
     @property
     def object_label(self) -> str:

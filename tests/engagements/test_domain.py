@@ -685,6 +685,21 @@ class TestAudit:
             "consultants": [["consultant"], ["colleague", "consultant"]],
         }
 
+    def test_the_trail_names_objects_in_the_readers_language_whoever_made_the_change(self, consultant, engagement,
+                                                                                     client):
+        survey = stage_of(engagement)
+        with translation.override("zh-hans"):  # the consultant works in Chinese
+            services.check_transition_stage(consultant, survey, Stage.Status.IN_PROGRESS)
+        [moved] = events(object_type="stage", action="transition")
+        with translation.override("en"):
+            assert "Survey" in moved.object_name and "调研" not in moved.object_name
+        with translation.override("zh-hans"):
+            assert "调研" in moved.object_name
+        assert moved.object_repr == moved.object_names["en"]  # the record itself is in English
+        client.force_login(engagement.pm)  # an English-speaking PM reads the trail
+        trail = client.get(f"/engagements/{engagement.uuid}/").content.decode().split('data-testid="audit-trail"')[1]
+        assert "Survey and assessment" in trail and "调研" not in trail
+
     def test_a_consultant_cannot_change_an_engagement_and_nothing_is_recorded(self, consultant, engagement):
         with pytest.raises(PermissionDenied):
             services.check_update_engagement(consultant, engagement, {"title": "Mine now"})
