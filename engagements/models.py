@@ -368,6 +368,7 @@ class MigrationModel(models.Model):
         INFERENCE = "inference", _("Inference")
         BOTH = "both", _("Training and inference")
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="migration_models")
     name = models.CharField(_("name"), max_length=120)
     task_type = models.CharField(_("task type"), max_length=20, choices=TaskType.choices)
@@ -589,6 +590,7 @@ class ChecklistItem(models.Model):
         DONE = "done", _("Done")
         WAIVED = "waived", _("Waived")
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="checklist")
     position = models.PositiveSmallIntegerField(default=0)
     title_en = models.CharField(_("title (English)"), max_length=300)

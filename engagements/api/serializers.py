@@ -105,7 +105,7 @@ class MigrationModelSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer
 
     class Meta:
         model = MigrationModel
-        fields = ["id", "engagement", "name", "task_type", "size", "source_repository", "scope"]
+        fields = ["uuid", "engagement", "name", "task_type", "size", "source_repository", "scope"]
         read_only_fields = fields
         staff_only_fields = ["source_repository"]
 
@@ -164,7 +164,7 @@ class ChecklistItemSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer)
 
     class Meta:
         model = ChecklistItem
-        fields = ["id", "stage", "position", "title_en", "title_zh", "required", "state", "waive_reason",
+        fields = ["uuid", "stage", "position", "title_en", "title_zh", "required", "state", "waive_reason",
                   "closed_by", "closed_at"]
         read_only_fields = fields
         staff_only_fields = ["closed_by", "closed_at"]

@@ -115,6 +115,7 @@ class MigrationModelViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retriev
 
     model = MigrationModel
     serializer_class = serializers.MigrationModelSerializer
+    lookup_field = "uuid"
     filterset_class = filters.MigrationModelFilter
     ordering_fields = ["name"]
 
@@ -168,6 +169,7 @@ class ChecklistItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
 
     model = ChecklistItem
     serializer_class = serializers.ChecklistItemSerializer
+    lookup_field = "uuid"
     filterset_class = filters.ChecklistItemFilter
     ordering_fields = ["position"]
 
@@ -176,7 +178,7 @@ class ChecklistItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
 
     @extend_schema(request=serializers.ChecklistStateSerializer, responses=serializers.ChecklistItemSerializer)
     @action(detail=True, methods=["post"], url_path="set-state")
-    def set_state(self, request, pk=None):
+    def set_state(self, request, uuid=None):
         """Tick (done), waive (with a reason) or reopen (open) a checklist item."""
         item = self.get_object()
         change = serializers.ChecklistStateSerializer(data=request.data)

@@ -136,10 +136,10 @@ def test_token_users_are_answered_in_their_profile_language(engagement, customer
 READS = {  # endpoint -> (url for the target's objects, internal to the provider?)
     "customer": (lambda o: f"/api/customers/{o['engagement'].customer.uuid}/", False),
     "engagement": (lambda o: f"/api/engagements/{o['engagement'].uuid}/", False),
-    "model": (lambda o: f"/api/models/{o['model'].pk}/", False),
+    "model": (lambda o: f"/api/models/{o['model'].uuid}/", False),
     "stage": (lambda o: f"/api/stages/{o['stage'].uuid}/", False),
     "stage-transitions": (lambda o: f"/api/stages/{o['stage'].uuid}/transitions/", False),
-    "checklist-item": (lambda o: f"/api/checklist-items/{o['item'].pk}/", False),
+    "checklist-item": (lambda o: f"/api/checklist-items/{o['item'].uuid}/", False),
     "worklog": (lambda o: f"/api/worklogs/{o['log'].uuid}/", True),
     "risk": (lambda o: f"/api/risks/{o['risk'].uuid}/", True),
 }
@@ -183,7 +183,7 @@ WRITES = {  # action -> (request, {role: (status on own, status on other)})
                    editor(200)),
     "stage-transition": (lambda c, o: c.post(f"/api/stages/{o['stage'].uuid}/transition/", {"to": "in_progress"}),
                          editor(200)),
-    "checklist-set-state": (lambda c, o: c.post(f"/api/checklist-items/{o['item'].pk}/set-state/", {"state": "done"}),
+    "checklist-set-state": (lambda c, o: c.post(f"/api/checklist-items/{o['item'].uuid}/set-state/", {"state": "done"}),
                             editor(200)),
     "worklog-create": (lambda c, o: c.post("/api/worklogs/", new_log(o)),
                        editor(201, out_of_scope=400, contacts=COLLECTION)),
@@ -269,8 +269,8 @@ def test_customer_contacts_never_receive_internal_fields(world, consultant, cont
         f"/api/engagements/{own['engagement'].uuid}/": ["internal_notes", "planned_person_days",
                                                         "actual_person_days", "late_stages"],
         f"/api/stages/{own['stage'].uuid}/": ["planned_person_days", "logged_person_days"],
-        f"/api/models/{own['model'].pk}/": ["source_repository"],
-        f"/api/checklist-items/{own['item'].pk}/": ["closed_by", "closed_at"],
+        f"/api/models/{own['model'].uuid}/": ["source_repository"],
+        f"/api/checklist-items/{own['item'].uuid}/": ["closed_by", "closed_at"],
     }
     for url, internal in urls.items():
         staff_body, customer_body = staff.get(url).json(), customer.get(url).json()
@@ -350,12 +350,12 @@ def test_done_needs_the_required_checklist_items_closed(consultant, engagement):
         response = client.post(f"/api/stages/{stage.uuid}/transition/", payload)
         assert response.status_code == 400 and field in response.json(), response.content
     items = list(stage.checklist.filter(required=True))
-    response = client.post(f"/api/checklist-items/{items[0].pk}/set-state/", {"state": "waived"})
+    response = client.post(f"/api/checklist-items/{items[0].uuid}/set-state/", {"state": "waived"})
     assert response.status_code == 400 and "reason" in response.json()
     assert db_state() == before
 
     for item in items:
-        response = client.post(f"/api/checklist-items/{item.pk}/set-state/", {"state": "waived", "reason": "By them"})
+        response = client.post(f"/api/checklist-items/{item.uuid}/set-state/", {"state": "waived", "reason": "By them"})
         assert response.status_code == 200 and response.json()["state"] == "waived"
     assert client.post(f"/api/stages/{stage.uuid}/transition/", {"to": "done"}).json()["status"] == "done"
     history = client.get(f"/api/stages/{stage.uuid}/transitions/").json()
@@ -569,8 +569,8 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path, capsys):
     assert "Warning" not in captured.err and "Error" not in captured.err, captured.err
     schema = yaml.safe_load(out.read_text())
     paths = schema["paths"]
-    for path in ("/api/engagements/", "/api/stages/{uuid}/transition/", "/api/checklist-items/{id}/set-state/",
-                 "/api/worklogs/{uuid}/", "/api/risks/{uuid}/", "/api/models/{id}/", "/api/customers/{uuid}/"):
+    for path in ("/api/engagements/", "/api/stages/{uuid}/transition/", "/api/checklist-items/{uuid}/set-state/",
+                 "/api/worklogs/{uuid}/", "/api/risks/{uuid}/", "/api/models/{uuid}/", "/api/customers/{uuid}/"):
         assert path in paths, path
     assert "put" not in paths["/api/stages/{uuid}/"] and "delete" not in paths["/api/engagements/{uuid}/"]
     params = {p["name"] for p in paths["/api/worklogs/"]["get"]["parameters"]}
@@ -601,3 +601,14 @@ def test_the_docs_page_keeps_a_strict_csp(consultant):
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.content
     assert "javascript" in script["Content-Type"]
     assert "sha256-" not in client.get("/api/engagements/")["Content-Security-Policy"]
+
+
+def test_every_object_is_addressed_by_its_uuid_never_by_a_counter(world, pm):
+    client, own = client_for(pm), world["own"]
+    item = client.get("/api/checklist-items/", {"stage": str(own["stage"].uuid)}).json()["results"][0]
+    model = client.get("/api/models/", {"engagement": str(own["engagement"].uuid)}).json()["results"][0]
+    assert "id" not in item and "id" not in model
+    assert client.get(f"/api/checklist-items/{item['uuid']}/").json()["title_en"] == item["title_en"]
+    assert client.get(f"/api/models/{model['uuid']}/").json()["name"] == model["name"]
+    assert client.get(f"/api/checklist-items/{own['item'].pk}/").status_code == 404  # a guessable number finds nothing
+    assert client.get(f"/api/models/{own['model'].pk}/").status_code == 404
