@@ -82,3 +82,14 @@ def test_switching_to_chinese(sign_in, live_server, consultant, engagement):
     expect(page.locator("body")).to_contain_text("场景调研评估")
     page.screenshot(path=str(live_server.url and "/tmp/browser_zh.png"), full_page=True)
     assert re.search(r"\d+%", page.locator("body").inner_text())
+
+
+def test_on_a_phone_no_page_scrolls_sideways(sign_in, live_server, pm, engagement):
+    page = sign_in(pm)
+    page.set_viewport_size({"width": 390, "height": 844})
+    stage = engagement.stages.get(key="survey")
+    for path in ("/engagements/", f"/engagements/{engagement.uuid}/", f"/stages/{stage.uuid}/", "/hosts/", "/quotes/",
+                 f"/stages/{stage.uuid}/jobs/"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)  # wide tables scroll inside their card instead
