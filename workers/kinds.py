@@ -110,8 +110,10 @@ def _probe_script(ascend_home: str) -> str:
         ("driver", f"cat {home}/driver/version.info"),
         ("firmware", f"cat {home}/firmware/version.info"),
         ("cann_version_cfg", f"cat {home}/ascend-toolkit/latest/version.cfg"),
-        ("cann_install_info", f"cat {home}/ascend-toolkit/latest/*-linux/ascend_toolkit_install.info "
-                              f"{home}/cann/*-linux/ascend_toolkit_install.info 2>/dev/null"),
+        # Either place (older and newer layouts); whichever is missing is no error in the log.
+        ("cann_install_info", f"for f in {home}/ascend-toolkit/latest/*-linux/ascend_toolkit_install.info "
+                              f"{home}/cann/*-linux/ascend_toolkit_install.info; do "
+                              '[ -f "$f" ] && cat "$f"; done; true'),
         ("os_release", "cat /etc/os-release"),
         ("uname", "uname -srm"),
         ("python", "python3 --version"),

@@ -46,6 +46,8 @@ def test_an_env_probe_runs_and_records_a_snapshot(worker, consultant, engagement
     assert {npu["name"] for npu in snapshot.data["npus"]} == {"910B3"}
     assert snapshot.data["driver"]["Version"] == "24.1.rc1"
     assert snapshot.data["torch_npu"] == "2.1.0.post8"
+    assert snapshot.data["cann"]["version"] == "8.5.0" and snapshot.data["cann"]["source"] == "ascend_toolkit_install.info"
+    assert "No such file" not in job.output_tail  # the CANN place the host does not use is no error
     moves = list(JobTransition.objects.filter(job=job).values_list("from_status", "to_status"))
     assert moves[0] == ("", "queued") and ("queued", "running") in moves and ("running", "succeeded") in moves
     assert "910B3" in job.output_tail
