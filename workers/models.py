@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -73,6 +74,21 @@ class AscendHost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.username}@{self.address}:{self.port})"
+
+    def validate_constraints(self, exclude=None) -> None:
+        """As Django's, but a name the customer already uses is an error on the name field
+        (Django reports a two-field unique constraint above the form)."""
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            clashes = [error for error in general if getattr(error, "code", "") == "unique_together"]
+            if clashes:
+                errors.setdefault("name", []).extend(clashes)
+            if len(clashes) < len(general):
+                errors[NON_FIELD_ERRORS] = [error for error in general if error not in clashes]
+            raise ValidationError(errors) from None
 
     @property
     def last_check_message(self) -> str:

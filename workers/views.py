@@ -70,6 +70,7 @@ class HostForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def add_service_errors(self, exc: ValidationError) -> None:
+        """The service's errors next to their fields; the secret's on the box it was typed in."""
         if hasattr(exc, "error_dict") and "secret" in exc.error_dict:
             exc.error_dict[self.secret_field()] = exc.error_dict.pop("secret")
         apply_errors(self, exc)

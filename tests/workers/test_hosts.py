@@ -217,3 +217,25 @@ def test_the_job_form_chooses_the_customers_only_host_and_says_when_there_is_non
     host = register(pm, customer_a, simhost)
     body = client.get(url).content.decode()
     assert f'<option value="{host.pk}" selected>' in body and "has no registered host yet" not in body
+
+
+def test_a_name_the_customer_already_uses_is_an_error_on_the_name(client, pm, customer_a, simhost, engagement):
+    register(pm, customer_a, simhost, name="npu-01")
+    other = register(pm, customer_a, simhost, name="npu-02")
+    client.force_login(pm)
+    response = client.post(reverse("host_edit", args=[other.uuid]), host_post(other, name="npu-01"))
+    assert response.status_code == 400
+    assert 'data-field="name"' in response.content.decode()
+    assert AscendHost.objects.get(pk=other.pk).name == "npu-02"
+
+
+def test_registering_a_second_host_under_the_same_name_is_an_error_on_the_name(client, pm, customer_a, simhost,
+                                                                               engagement):
+    register(pm, customer_a, simhost, name="npu-01")
+    client.force_login(pm)
+    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "npu-01", "address": "10.0.0.9",
+                                                  "port": 22, "username": "root", "auth_method": "password",
+                                                  "password": "x-Passw0rd", "ascend_home": "/usr/local/Ascend",
+                                                  "work_root": ".ascend-portal/runs"})
+    assert response.status_code == 400 and 'data-field="name"' in response.content.decode()
+    assert AscendHost.objects.count() == 1
