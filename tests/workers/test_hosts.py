@@ -110,12 +110,18 @@ def test_customers_and_unassigned_consultants_do_not_see_hosts(client, pm, conta
         assert client.get(reverse("host_detail", args=[host.uuid])).status_code == 404
 
 
+def new_host(customer, **changes):
+    """The register form as a person fills it in (a password login unless changed)."""
+    data = {"customer": customer.pk, "name": "h", "address": "10.0.0.8", "port": 22, "username": "root",
+            "auth_method": "password", "ascend_home": "/usr/local/Ascend", "work_root": ".ascend-portal/runs"}
+    data.update(changes)
+    return data
+
+
 def test_the_register_screen_never_echoes_the_secret(client, pm, customer_a, engagement):
     client.force_login(pm)
-    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "h", "address": "bad host!",
-                                                  "port": 22, "username": "root", "auth_method": "password",
-                                                  "password": "TopSecretPassw0rd", "ascend_home": "/usr/local/Ascend",
-                                                  "work_root": ".ascend-portal/runs"})
+    data = new_host(customer_a, address="bad host!", password="TopSecretPassw0rd")
+    response = client.post(reverse("host_list"), data)
     body = response.content.decode()
     assert "TopSecretPassw0rd" not in body
     assert 'data-field="address"' in body
@@ -133,17 +139,16 @@ def host_post(host, **changes):
 
 def test_a_key_login_without_a_key_is_an_error_on_the_key_field(client, pm, customer_a, engagement):
     client.force_login(pm)
-    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "h", "address": "10.0.0.8",
-                                                  "port": 22, "username": "root", "auth_method": "key",
-                                                  "password": "typed-in-the-wrong-box", "ascend_home": "/usr/local/Ascend",
-                                                  "work_root": ".ascend-portal/runs"})
+    data = new_host(customer_a, auth_method="key", password="typed-in-the-wrong-box")
+    response = client.post(reverse("host_list"), data)
     assert response.status_code == 400
     assert 'data-field="private_key"' in response.content.decode()
     assert "typed-in-the-wrong-box" not in response.content.decode()
     assert AscendHost.objects.count() == 0
 
 
-def test_editing_a_host_keeps_its_secret_and_key_unless_the_address_changes(client, pm, customer_a, simhost, engagement):
+def test_editing_a_host_keeps_its_secret_and_key_unless_the_address_changes(client, pm, customer_a, simhost,
+                                                                             engagement):
     host = register(pm, customer_a, simhost)
     presented = jobs.fetch_key_for_confirmation(host)
     host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
@@ -233,9 +238,6 @@ def test_registering_a_second_host_under_the_same_name_is_an_error_on_the_name(c
                                                                                engagement):
     register(pm, customer_a, simhost, name="npu-01")
     client.force_login(pm)
-    response = client.post(reverse("host_list"), {"customer": customer_a.pk, "name": "npu-01", "address": "10.0.0.9",
-                                                  "port": 22, "username": "root", "auth_method": "password",
-                                                  "password": "x-Passw0rd", "ascend_home": "/usr/local/Ascend",
-                                                  "work_root": ".ascend-portal/runs"})
+    response = client.post(reverse("host_list"), new_host(customer_a, name="npu-01", password="x-Passw0rd"))
     assert response.status_code == 400 and 'data-field="name"' in response.content.decode()
     assert AscendHost.objects.count() == 1
