@@ -5,6 +5,10 @@ DATABASE_URL / CELERY_BROKER_URL the portal runs on embedded defaults (SQLite an
 file-system Celery transport); production sets both, plus SECRET_KEY.
 """
 
+import base64 as _b64
+import os
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +25,15 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG = env_bool("DEBUG", False)
 
+# Commands that read only the code (`manage.py makemigrations --check` on a fresh checkout, in
+# CI) run without the production secrets: they get random throw-away keys that sign and decrypt
+# nothing anyone stored. Every other command, and the servers, still stop without them.
+CODE_ONLY_COMMAND = Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] == ["makemigrations"]
+
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-if DEBUG:
+if CODE_ONLY_COMMAND and not DEBUG and "SECRET_KEY" not in os.environ:
+    SECRET_KEY = secrets.token_urlsafe(64)
+elif DEBUG:
     SECRET_KEY = env_secret("SECRET_KEY", "insecure-development-key-only-used-with-DEBUG=true-0123456789")
 else:
     SECRET_KEY = env_secret("SECRET_KEY")
@@ -213,11 +224,12 @@ JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 300, minimum=1)
 
 # Host secrets are encrypted with these Fernet keys, newest first (rotate_secrets re-encrypts).
 FERNET_KEYS = env_fernet_keys("FERNET_KEYS")
+if not FERNET_KEYS and CODE_ONLY_COMMAND:
+    FERNET_KEYS = [_b64.urlsafe_b64encode(secrets.token_bytes(32)).decode()]
 if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS is required in production: the keys that encrypt host secrets "
                                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
 if not FERNET_KEYS and DEBUG:
-    import base64 as _b64
     import hashlib as _hashlib
 
     FERNET_KEYS = [_b64.urlsafe_b64encode(_hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]

@@ -832,6 +832,14 @@ def test_check_deploy_passes_with_production_settings():
     assert "WARNING" not in result.stderr.upper() and "?: (" not in result.stdout + result.stderr
 
 
+def test_makemigrations_check_needs_no_production_secrets_but_other_commands_do(tmp_path):
+    """A fresh checkout's `manage.py makemigrations --check` (CI) reads only the code."""
+    checked = run_manage("makemigrations", "--check", "--dry-run", VAR_DIR=str(tmp_path))
+    assert checked.returncode == 0 and "No changes detected" in checked.stdout, checked.stderr[-2000:]
+    refused = run_manage("check", VAR_DIR=str(tmp_path))
+    assert refused.returncode != 0 and "Set the environment variable SECRET_KEY" in refused.stderr
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "variable, value, message",
