@@ -108,6 +108,14 @@ END_BEFORE_START = _("The end date cannot be before the start date.")
 PLANNED_END_BEFORE_START = _("The planned end cannot be before the planned start.")
 
 
+def _choice_label(choices, value: str) -> str:
+    """A choice's label in the active language, looked up alone (the value when unknown)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class EngagementQuerySet(models.QuerySet):
     def visible_to(self, user) -> "EngagementQuerySet":
         """The single scoping rule. I can see an engagement when:
@@ -469,16 +477,10 @@ class Stage(models.Model):
     # Django's generated get_FOO_display() hashes every (lazily translated) choice label on
     # each call, translating them all; lists show these labels for every stage of every row.
     def get_key_display(self) -> str:
-        try:
-            return str(StageKey(self.key).label)
-        except ValueError:
-            return self.key
+        return _choice_label(StageKey, self.key)
 
     def get_status_display(self) -> str:
-        try:
-            return str(Stage.Status(self.status).label)
-        except ValueError:
-            return self.status
+        return _choice_label(Stage.Status, self.status)
 
     def save(self, *args, **kwargs):
         self.order = STAGE_ORDER[self.key]

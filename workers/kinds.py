@@ -214,18 +214,14 @@ def parse_training(path: Path, files: dict, params: dict) -> dict:
                 offset += len(raw)
 
     parsed = parse_training_lines(body, pattern=params.get("loss_pattern") or None)
-    return _training_result(parsed, as_text(b"".join(tail)), digest.hexdigest())
-
-
-def _training_result(parsed, tail: str, log_sha256: str) -> dict:
     if not parsed.steps:
         raise PermanentError(N_("No loss values were found in the training log: give a loss pattern for this log "
                                 "format."), Reason.PARSE)
-    checkpoints = [line.strip() for line in tail.splitlines() if line.strip()]
+    checkpoints = [line.strip() for line in as_text(b"".join(tail)).splitlines() if line.strip()]
     return {
         "format": parsed.format,
         "loss_key": parsed.loss_key,
-        "log_sha256": log_sha256,
+        "log_sha256": digest.hexdigest(),
         "steps": list(parsed.steps),
         "losses": [None if v != v or v in (float("inf"), float("-inf")) else v for v in parsed.losses],
         "points": len(parsed.steps),

@@ -35,7 +35,6 @@ class HostForm(forms.ModelForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=gettext_lazy("For password logins. Stored encrypted and never shown again."),
     )
-    secret_required = True
 
     class Meta:
         model = AscendHost
@@ -53,17 +52,9 @@ class HostForm(forms.ModelForm):
         method = self.cleaned_data.get("auth_method") or (self.instance.auth_method if self.instance.pk else "")
         return "password" if method == AscendHost.AuthMethod.PASSWORD else "private_key"
 
-    def clean(self):
-        cleaned = super().clean()
-        other = "private_key" if self.secret_field() == "password" else "password"
-        cleaned[other] = ""  # only the secret of the chosen login method is kept
-        changed_method = self.instance.pk and cleaned.get("auth_method") != self.instance.auth_method
-        if not cleaned.get(self.secret_field()) and (self.secret_required or changed_method):
-            self.add_error(self.secret_field(), _("Enter the private key or the password."))
-        return cleaned
-
     @property
     def secret(self) -> str:
+        """The secret of the chosen login method (whether one is needed is the service's call)."""
         return self.cleaned_data.get(self.secret_field(), "")
 
     def host_fields(self) -> dict:
@@ -84,8 +75,6 @@ class HostForm(forms.ModelForm):
 
 class HostEditForm(HostForm):
     """The same fields but the customer; a blank secret keeps the stored one."""
-
-    secret_required = False
 
     class Meta(HostForm.Meta):
         fields = [name for name in HostForm.Meta.fields if name != "customer"]
