@@ -26,12 +26,16 @@ run: venv
 
 test: venv
 	bash tests/ensure_services.sh
+	DEBUG=true $(VENV)/bin/lint-imports --no-cache
 	DEBUG=true AXES_ENABLED=false DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
+# Migrations generated and committed, ruff clean, the layers contract kept (import-linter).
 check: venv
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=true $(PY) manage.py check
+	$(VENV)/bin/ruff check .
+	DEBUG=true $(VENV)/bin/lint-imports --no-cache
 
 messages: venv
 	DEBUG=true $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var

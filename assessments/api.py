@@ -6,7 +6,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from engagements.api.views import ScopedViewSet
+from common import access
+from common.api import ScopedViewSet
 from engagements.models import Engagement
 
 from . import services
@@ -40,17 +41,14 @@ class LossCurveViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     filterset_fields = ["platform", "source"]
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_provider_staff:
-            return LossCurve.objects.none()
-        engagements = Engagement.objects.visible_to(self.request.user)
-        return LossCurve.objects.filter(engagement__in=engagements).select_related("engagement", "job")
+        return super().get_queryset().select_related("engagement", "job")
 
     @extend_schema(request=LossCurveUploadSerializer, responses=LossCurveSerializer)
     def create(self, request):
         upload = LossCurveUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
-        engagement = Engagement.objects.visible_to(request.user).filter(uuid=data["engagement"]).first()
+        engagement = access.scope(request.user, Engagement).filter(uuid=data["engagement"]).first()
         if engagement is None:
             return Response({"engagement": ["Object does not exist."]}, status=status.HTTP_400_BAD_REQUEST)
         if data["log"].size > services.max_log_bytes():

@@ -15,6 +15,9 @@ from engagements.models import Engagement, MigrationModel, Stage
 
 
 class MigrationAnalysis(models.Model):
+    """A migration analysis of an engagement's training code (the portal's scanner, and the official
+    analysis tool where the host has it): its findings and the estimated effort in person-days."""
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="analyses")
     stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="analysis")
@@ -35,6 +38,9 @@ class MigrationAnalysis(models.Model):
 
 
 class Finding(models.Model):
+    """One thing a migration analysis found in the code (an unsupported API, a third-party library, a
+    custom CUDA operator, ...): where, how it is fixed, and whether that is done."""
+
     class Source(models.TextChoices):
         SCANNER = "scanner", _("Portal scanner")
         OFFICIAL = "official", _("Official analysis tool")
@@ -145,6 +151,9 @@ class LossCurve(models.Model):
 
 
 class BenchmarkRun(models.Model):
+    """The figures of one inference benchmark job (MindIE ``benchmark`` tables), compared with the
+    engagement's performance baselines in acceptance."""
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="benchmark_runs")
     job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="benchmark_run")
     summary = models.JSONField(default=dict)
@@ -157,6 +166,9 @@ class BenchmarkRun(models.Model):
 
 
 class EvaluationRun(models.Model):
+    """The score one evaluation job measured on a data set, compared with the pre-migration score
+    (``ScoreBaseline``) in acceptance."""
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="evaluation_runs")
     job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="evaluation_run")
     dataset = models.CharField(_("data set"), max_length=200, blank=True)

@@ -8,14 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from engagements.forms import apply_errors
-from reports.quotes import current_items
+from common import access
+from common.forms import apply_errors
 from engagements.models import Engagement
 
 from . import services
@@ -49,9 +48,10 @@ class ScoreBaselineForm(forms.Form):
 
 
 def _staff_engagement(request, uuid) -> Engagement:
-    if not request.user.is_provider_staff:
-        raise Http404
-    return get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
+    """An engagement in scope (404 otherwise) whose assessments the user may read (403 otherwise)."""
+    engagement = access.get_or_404(request.user, Engagement, uuid=uuid)
+    access.require(request.user, "view_internal", engagement, _("Assessments are internal to the service provider."))
+    return engagement
 
 
 @login_required
@@ -63,7 +63,7 @@ def engagement_assessments(request, uuid, forms_with_errors=None, status=200):
     return render(request, "assessments/engagement_assessments.html", {
         **context_forms,
         "engagement": engagement,
-        "can_edit": engagement.is_editable_by(request.user),
+        "can_edit": access.can(request.user, "change", engagement),
         "figures": services.acceptance_figures(engagement),
         "analyses": engagement.analyses.select_related("job__host").all()[:20],
         "curves": [(curve, curve_chart(curve, width=320, height=80)) for curve in curves],
@@ -149,5 +149,4 @@ def analysis_detail(request, uuid, pk):
         "categories": sorted({row["category"] for row in counts}), "fixes": Finding.Fix.choices,
         "sources": Finding.Source.choices, "total": sum(row["count"] for row in counts),
         "query": urlencode({k: v for k, v in filters.items() if v}),
-        "rate_items": current_items() if request.user.is_pm else [],
     })

@@ -4,7 +4,7 @@ Not a test: it prints a markdown report and exits 0 unless something errors. No 
 needed (curves are unsaved ``LossCurve`` instances, the report data is built by hand in the
 shape ``reports.rendering.build_report_data`` returns). Run it with::
 
-    cd /work/main && DEBUG=true .venv/bin/python bench/bench_acceptance.py
+    DEBUG=true .venv/bin/python bench/bench_acceptance.py
 
 Each section runs in a fresh child process of this script (``--section NAME``) so that its
 peak RSS (``ru_maxrss``) is its own and not the high-water mark of an earlier section.
@@ -138,7 +138,7 @@ def section_curves() -> dict:
 # --- 2. training-log parsing ----------------------------------------------------------------
 
 def make_log(lines: int = LOG_LINES, seed: int = 1) -> tuple[str, np.ndarray]:
-    """A MindSpeed-LLM / Megatron iteration log, one record a line (format of workers/simhost/files/train.py)."""
+    """A MindSpeed-LLM / Megatron iteration log, one record a line (format of demo/simhost/files/train.py)."""
     _steps, ref, _npu = make_curves(lines, seed)
     rng = np.random.default_rng(seed)
     ms = (950 + rng.normal(0, 15, lines)).tolist()
@@ -160,7 +160,7 @@ def make_log(lines: int = LOG_LINES, seed: int = 1) -> tuple[str, np.ndarray]:
 
 
 def section_log() -> dict:
-    from workers.parsers.training_log import parse_training_log
+    from assessments.parsers.training_log import parse_training_log
 
     started = time.perf_counter()
     text, expected_head = make_log()
@@ -195,7 +195,7 @@ def section_log() -> dict:
 def _source(curve: LossCurve, job: str) -> dict:
     """Same keys as reports.rendering._source."""
     return {"label": curve.label, "platform": curve.platform, "source": curve.source, "sha256": curve.raw_sha256,
-            "parser": f"workers.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
+            "parser": f"assessments.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
             "job": job, "points": curve.points}
 
 

@@ -3,14 +3,14 @@
 Not a test: it prints a markdown report and exits 0 unless something errors. Run it as root
 (the simulated host then logs in as the user ``ascendsim``), without make::
 
-    cd /work/main && bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_jobs.py
+    bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_jobs.py
 
 Environment: ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/ascend_bench_jobs;
 created when missing, then migrated), ``CELERY_BROKER_URL`` (default
 redis://127.0.0.1:6379/14, flushed at start), ``BENCH_DISPATCH_JOBS`` (15),
 ``BENCH_SSH_RUNS`` (20), ``BENCH_LOG_MB`` (100).
 
-It starts a real sshd playing an Ascend host (``workers.simhost.SimulatedHost``) and a
+It starts a real sshd playing an Ascend host (``demo.simhost.SimulatedHost``) and a
 real Celery worker (``celery -A config worker -Q default,ssh,pdf -c 2``), registers the host
 and pins its key through ``workers.jobs``, then measures:
 
@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchdb import ensure_database  # noqa: E402  (bench/ is on the path when run as a script)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ascend_bench_jobs")
@@ -281,12 +282,11 @@ def measure_runner(user, engagement, host) -> list[float]:
     """The runner's whole remote cycle for a one-line job, in this process (no Celery): claim,
     then ``runner.supervise``: connect, launch detached, follow the log and the exit code,
     drain, collect, parse, record. Several SSH commands and SFTP reads, one connection."""
-    from workers import jobs, runner
-    from workers.kinds import KINDS
+    from workers import jobs, kinds, runner
     from workers.models import Job
 
     stage = engagement.stages.order_by("order").first()
-    params = KINDS["evaluation"].clean({"command": "echo score: 1"})
+    params = kinds.get("evaluation").clean({"command": "echo score: 1"})
     times = []
     for _ in range(SSH_RUNS + 1):  # the first is a warm-up
         job = Job.objects.create(kind="evaluation", engagement=engagement, stage=stage, host=host, started_by=user,
@@ -356,10 +356,10 @@ PARSE_PROBE = """
 import resource, sys, time
 import django
 django.setup()
-from workers.kinds import KINDS
+from workers import kinds
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
-result = KINDS["training_run"].parse_file(sys.argv[1], {}, {})
+result = kinds.get("training_run").parse_file(sys.argv[1], {}, {})
 print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - started, result["points"])
 """
 
@@ -404,7 +404,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.utils import translation
 
-    from workers.simhost import SimulatedHost
+    from demo.simhost import SimulatedHost
 
     translation.activate("en")
     logging.getLogger("paramiko").setLevel(logging.WARNING)
@@ -523,7 +523,7 @@ def report(dispatch: dict, overhead: dict, held: dict, plain: dict, parse: dict)
         print(f"  local log size over time: {' '.join(marks)}")
     print(f"End-of-job parse of a training log: {parse['bytes'] / MB:.0f} MB, {parse['iterations']:,} iterations "
           f"-> {parse['points']:,} loss points; maxrss {parse['base_kb'] / 1024:.0f} MB at start, "
-          f"{parse['peak_kb'] / 1024:.0f} MB after KINDS['training_run'].parse_file.")
+          f"{parse['peak_kb'] / 1024:.0f} MB after kinds.get('training_run').parse_file.")
 
 
 if __name__ == "__main__":

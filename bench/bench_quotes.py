@@ -2,7 +2,7 @@
 
 Not a test: it prints a report and exits 0 unless something errors. Run it with::
 
-    cd /work/main && bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_quotes.py
+    bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_quotes.py
 
 ``DATABASE_URL`` defaults to postgres://postgres@127.0.0.1:5432/ascend_bench_quotes; the
 database is created when missing and migrated. Seeding is idempotent (bulk_create where the
@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchdb import ensure_database  # noqa: E402  (bench/ is on the path when run as a script)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ascend_bench_quotes")

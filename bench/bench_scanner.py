@@ -1,4 +1,4 @@
-"""Benchmark of the migration scanner (workers/scanner/ascend_scan.py).
+"""Benchmark of the migration scanner (assessments/scanner/ascend_scan.py).
 
 Generates a synthetic PyTorch code base in a temporary directory (by default 2,000 files of
 about 300 lines, one in ten with CUDA usages, plus a few .cu files), then runs the scanner
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SCANNER = Path(__file__).resolve().parents[1] / "workers" / "scanner" / "ascend_scan.py"
+SCANNER = Path(__file__).resolve().parents[1] / "assessments" / "scanner" / "ascend_scan.py"
 
 PLAIN_BLOCK = '''
 

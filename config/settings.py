@@ -6,6 +6,7 @@ file-system Celery transport); production sets both, plus SECRET_KEY.
 """
 
 import base64 as _b64
+import hashlib as _hashlib
 import os
 import secrets
 import sys
@@ -13,8 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_fernet_keys, env_int, env_list, env_secret, env_step, env_str
@@ -58,10 +59,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "common",
     "engagements",
     "assessments",
     "reports",
     "workers",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -230,8 +233,6 @@ if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS is required in production: the keys that encrypt host secrets "
                                "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
 if not FERNET_KEYS and DEBUG:
-    import hashlib as _hashlib
-
     FERNET_KEYS = [_b64.urlsafe_b64encode(_hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -245,7 +246,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "engagements.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -253,7 +254,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "engagements.api.exceptions.handler",
+    "EXCEPTION_HANDLER": "common.api_errors.handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }

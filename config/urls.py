@@ -3,7 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("engagements.api.urls")),
+    path("api/", include("config.api")),
     path("", include("workers.urls")),
     path("", include("assessments.urls")),
     path("", include("reports.urls")),

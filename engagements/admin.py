@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import audit
+from .services import do_create_engagement
 from .models import (
     AuditEvent,
     ChecklistItem,
@@ -81,8 +82,6 @@ class EngagementAdmin(AuditedAdmin):
         if change:
             super().save_model(request, obj, form, change)
         else:
-            from .services import do_create_engagement
-
             do_create_engagement(request.user, obj)
 
 

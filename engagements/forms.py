@@ -2,29 +2,11 @@
 ValidationErrors that ``apply_errors`` puts next to the right field."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import DateInput
+
 from .models import ChecklistItem, Engagement, Risk, Stage, User
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form, field by field where it can."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class LogWorkForm(forms.Form):

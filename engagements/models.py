@@ -8,6 +8,7 @@ Status fields change only through ``engagements.services``; every figure a scree
 import uuid
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -135,16 +136,6 @@ class EngagementQuerySet(models.QuerySet):
             return self.filter(customer_id=user.customer_id)
         return self.none()
 
-    def editable_by(self, user) -> "EngagementQuerySet":
-        """Engagements whose work I may change: PMs all, consultants those they are assigned to."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return self.none()
-        if user.role == User.Role.PM:
-            return self
-        if user.role == User.Role.CONSULTANT:
-            return self.filter(consultants=user)
-        return self.none()
-
     def with_stages(self) -> "EngagementQuerySet":
         """Prefetch the stages in order with their figures (for progress without a query per row).
 
@@ -180,18 +171,16 @@ class EngagementQuerySet(models.QuerySet):
             models.Subquery(share, output_field=models.FloatField()), models.Value(0.0)))
 
     def with_figures(self) -> "EngagementQuerySet":
-        """Annotate planned and actual person-days and late stages in one query."""
+        """Annotate planned and logged person-days (``planned_pd``, ``logged_pd``) and late stages in one query."""
         today = timezone.localdate()
         # .order_by(): without it the models' default orderings join the engagement (and the
         # stage) into every subquery, for nothing.
         stages = Stage.objects.filter(engagement=models.OuterRef("pk")).order_by()
         planned = stages.values("engagement").annotate(total=Sum("planned_person_days")).values("total")
-        actual = WorkLog.objects.filter(stage__engagement=models.OuterRef("pk")).order_by().values("stage__engagement")
-        actual = actual.annotate(total=Sum("person_days")).values("total")
         late = stages.filter(Stage.late_q(today)).values("engagement").annotate(n=Count("pk")).values("n")
         return self.annotate(
             planned_pd=models.functions.Coalesce(models.Subquery(planned), Decimal("0"), output_field=models.DecimalField()),
-            actual_pd=models.functions.Coalesce(models.Subquery(actual), Decimal("0"), output_field=models.DecimalField()),
+            logged_pd=WorkLog.objects.person_days_per("stage__engagement"),
             late_stages=models.functions.Coalesce(models.Subquery(late), 0),
         )
 
@@ -288,16 +277,6 @@ class Engagement(models.Model):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": END_BEFORE_START})
-
-    def is_editable_by(self, user) -> bool:
-        """PMs change every engagement; consultants only those they are assigned to."""
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return False
-        if user.role == User.Role.PM:
-            return True
-        if user.role == User.Role.CONSULTANT:
-            return self.consultants.filter(pk=user.pk).exists()
-        return False
 
     def scope_labels(self) -> list[str]:
         labels = []
@@ -404,12 +383,10 @@ class StageQuerySet(models.QuerySet):
         items = ChecklistItem.objects.filter(stage=models.OuterRef("pk")).order_by().values("stage")
         total = items.annotate(n=Count("pk")).values("n")
         closed = items.exclude(state=ChecklistItem.State.OPEN).annotate(n=Count("pk")).values("n")
-        logged = WorkLog.objects.filter(stage=models.OuterRef("pk")).order_by().values("stage")
-        logged = logged.annotate(total=Sum("person_days")).values("total")
         return self.annotate(
             items_total=models.functions.Coalesce(models.Subquery(total), 0),
             items_closed=models.functions.Coalesce(models.Subquery(closed), 0),
-            actual_pd=models.functions.Coalesce(models.Subquery(logged), Decimal("0"), output_field=models.DecimalField()),
+            logged_pd=WorkLog.objects.person_days_per("stage"),
         )
 
 
@@ -417,7 +394,8 @@ class Stage(models.Model):
     """One of the seven stages of an engagement.
 
     Allowed moves of ``status`` are declared in ``TRANSITIONS``; only
-    ``services.do_transition_stage`` changes it, and it records a ``StageTransition``.
+    ``services.do_transition_stage`` changes it, through ``common.states.move``, which
+    records a ``StageTransition`` (``record_transition``).
     """
 
     class Status(models.TextChoices):
@@ -534,6 +512,11 @@ class Stage(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
 
+    def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None) -> "StageTransition":
+        """The ``StageTransition`` of a move (``common.states.move`` calls this)."""
+        return StageTransition.objects.create(stage=self, from_status=from_status, to_status=to_status, actor=actor,
+                                              reason=reason, created_at=at or timezone.now())
+
     def last_reason(self) -> str:
         """Why the stage is in its current status, from the latest transition."""
         latest = self.transitions.order_by("-created_at", "-pk").first()
@@ -646,6 +629,33 @@ class Deliverable(models.Model):
         return self.original_name
 
 
+class WorkLogQuerySet(models.QuerySet):
+    """Work logs. Logged person-days, wherever a page, an export, the API or a check shows them
+    (a stage's, an engagement's, a consultant's, a day's), are summed here and nowhere else:
+    ``person_days()`` for one figure, ``person_days_by()`` per group, ``person_days_per()``
+    as a subquery annotation of stages or engagements."""
+
+    @staticmethod
+    def _total():
+        """The one sum: the logs' person-days, 0 (never NULL) when there are none."""
+        return models.functions.Coalesce(Sum("person_days"), Decimal("0"), output_field=models.DecimalField())
+
+    def person_days(self) -> Decimal:
+        """The logged person-days of these work logs, in one aggregate query."""
+        return self.aggregate(logged=self._total())["logged"]
+
+    def person_days_by(self, *fields: str) -> "WorkLogQuerySet":
+        """``person_days()`` per distinct value of ``fields``: rows of ``fields`` and ``logged``."""
+        return self.order_by().values(*fields).annotate(logged=self._total())
+
+    def person_days_per(self, path: str) -> models.Expression:
+        """``person_days()`` of each row of an outer queryset, as an annotation (a subquery,
+        no join fan-out). ``path``: from a work log to the outer model, "stage" for stages,
+        "stage__engagement" for engagements."""
+        logged = self.filter(**{path: models.OuterRef("pk")}).person_days_by(path).values("logged")
+        return models.functions.Coalesce(models.Subquery(logged), Decimal("0"), output_field=models.DecimalField())
+
+
 class WorkLog(models.Model):
     """Person-days a consultant spent on a stage on one day. Person-days are the stored unit."""
 
@@ -658,6 +668,8 @@ class WorkLog(models.Model):
     summary = models.TextField(_("summary"))
     blockers = models.TextField(_("blockers"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-created_at"]
@@ -766,8 +778,6 @@ class AuditEvent(models.Model):
     @property
     def object_label(self) -> str:
         """The changed object's kind in the reader's language, e.g. "checklist item"."""
-        from django.apps import apps
-
         try:
             return apps.get_model("engagements", self.object_type)._meta.verbose_name
         except LookupError:

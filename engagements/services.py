@@ -11,33 +11,28 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common import access, states
+
 from . import audit
+from .access import may_own_risk
 from .checklists import ACTIVITIES
-from .models import ChecklistItem, Deliverable, Engagement, Risk, Stage, StageKey, StageTransition, User, WorkLog
+from .models import ChecklistItem, Deliverable, Engagement, Risk, Stage, StageKey, User, WorkLog
 from .uploads import inspect_upload
 
 TRAINING_STAGES = (StageKey.TRAINING_ADAPTATION, StageKey.TRAINING_TUNING)
 INFERENCE_STAGES = (StageKey.INFERENCE_MIGRATION, StageKey.INFERENCE_TUNING)
 
 
-def require_editor(user, engagement: Engagement) -> None:
-    """Only a PM or a consultant assigned to the engagement may change its work."""
-    if not engagement.is_editable_by(user):
-        raise PermissionDenied(_("You can view this engagement but not change it."))
-
-
 # --- engagements -----------------------------------------------------------------------
 
 
 def check_create_engagement(user, fields: dict, consultants=()) -> Engagement:
-    if not user.is_pm:
-        raise PermissionDenied(_("Only a project manager can create engagements."))
+    access.require(user, "manage", Engagement, _("Only a project manager can create engagements."))
     engagement = Engagement(**fields)
     engagement.full_clean()
     return do_create_engagement(user, engagement, consultants)
@@ -68,8 +63,7 @@ def do_create_engagement(actor, engagement: Engagement, consultants=()) -> Engag
 
 
 def check_update_engagement(user, engagement: Engagement, fields: dict, consultants=None) -> Engagement:
-    if not user.is_pm:
-        raise PermissionDenied(_("Only a project manager can change an engagement's terms."))
+    access.require(user, "manage", engagement)
     before = audit.snapshot(engagement)
     for name, value in fields.items():
         setattr(engagement, name, value)
@@ -97,7 +91,7 @@ def do_update_engagement(actor, engagement: Engagement, before: dict, consultant
 
 def check_plan_stage(user, stage: Stage, fields: dict) -> Stage:
     """Change a stage's planned dates and person-days."""
-    require_editor(user, stage.engagement)
+    access.require(user, "change", stage.engagement)
     before = audit.snapshot(stage)
     for name in ("planned_start", "planned_end", "planned_person_days"):
         if name in fields:
@@ -112,7 +106,7 @@ def check_plan_stage(user, stage: Stage, fields: dict) -> Stage:
 
 
 def check_transition_stage(user, stage: Stage, to_status: str, reason: str = "") -> Stage:
-    require_editor(user, stage.engagement)
+    access.require(user, "change", stage.engagement)
     reason = (reason or "").strip()
     if to_status not in Stage.Status.values:
         raise ValidationError({"to_status": _("Unknown status “%(status)s”.") % {"status": to_status}})
@@ -149,17 +143,15 @@ def do_transition_stage(actor, stage: Stage, to_status: str, reason: str = "", a
     at = at or timezone.now()
     today = timezone.localdate(at)
     from_status = locked.status
-    locked.status = to_status
+    dates = {}
     if to_status == Stage.Status.IN_PROGRESS and locked.actual_start is None:
-        locked.actual_start = today
+        dates["actual_start"] = today
     if to_status == Stage.Status.DONE:
-        locked.actual_end = today
+        dates["actual_end"] = today
     elif from_status == Stage.Status.DONE:
-        locked.actual_end = None
-    locked.save(update_fields=["status", "actual_start", "actual_end"])
-    StageTransition.objects.create(
-        stage=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason, created_at=at
-    )
+        dates["actual_end"] = None
+    # Records the StageTransition; under the row lock the guarded UPDATE always matches.
+    states.move(locked, to_status, actor=actor, reason=reason, at=at, **dates)
     audit.record(
         actor, locked, audit.TRANSITION, engagement=locked.engagement,
         changes={"status": [from_status, to_status], "reason": reason}, at=at,
@@ -173,7 +165,7 @@ def do_transition_stage(actor, stage: Stage, to_status: str, reason: str = "", a
 
 def check_set_checklist_item(user, item: ChecklistItem, state: str, reason: str = "") -> ChecklistItem:
     """Tick (done), waive (with a reason) or reopen a checklist item."""
-    require_editor(user, item.stage.engagement)
+    access.require(user, "change", item.stage.engagement)
     reason = (reason or "").strip()
     if state not in ChecklistItem.State.values:
         raise ValidationError({"state": _("Unknown checklist state “%(state)s”.") % {"state": state}})
@@ -229,9 +221,9 @@ def parse_person_days(value) -> Decimal:
 
 def check_log_work(user, stage: Stage, date: datetime.date, person_days, summary: str, blockers: str = "", log=None) -> WorkLog:
     """Log (or, with ``log``, change) work on a stage. One person logs at most one person-day a day."""
-    require_editor(user, stage.engagement)
-    if log is not None and log.consultant_id != user.pk:
-        raise PermissionDenied(_("Only the person who logged the work can change it."))
+    access.require(user, "change", stage.engagement)
+    if log is not None:
+        access.require(user, "change", log)
     days = parse_person_days(person_days)
     errors = {}
     if date is None:
@@ -257,7 +249,7 @@ def do_log_work(user, stage: Stage, date, days: Decimal, summary: str, blockers:
     others = WorkLog.objects.filter(consultant=user, date=date)
     if log is not None:
         others = others.exclude(pk=log.pk)
-    already = others.aggregate(total=Sum("person_days"))["total"] or Decimal("0")
+    already = others.person_days()
     if already + days > 1:
         raise ValidationError(
             {"person_days": _("You have already logged %(already)s person-days on %(date)s across all engagements; "
@@ -280,9 +272,7 @@ def do_log_work(user, stage: Stage, date, days: Decimal, summary: str, blockers:
 
 
 def check_delete_work_log(user, log: WorkLog) -> None:
-    require_editor(user, log.stage.engagement)
-    if log.consultant_id != user.pk and not user.is_pm:
-        raise PermissionDenied(_("Only the person who logged the work or a PM can delete it."))
+    access.require(user, "delete", log)
     with transaction.atomic():
         audit.record(user, log, audit.DELETE, engagement=log.stage.engagement, changes=audit.snapshot(log))
         log.delete()
@@ -304,7 +294,7 @@ def _new_deliverable(user, stage: Stage, info, description: str) -> Deliverable:
 
 
 def check_upload_deliverable(user, stage: Stage, upload, description: str = "") -> Deliverable:
-    require_editor(user, stage.engagement)
+    access.require(user, "change", stage.engagement)
     info = inspect_upload(upload)  # raises ValidationError on size, type or content
     description = (description or "").strip()
     # Every field but the file, before anything is written to storage.
@@ -336,17 +326,8 @@ def do_upload_deliverable(user, stage: Stage, upload, info, description: str) ->
 RISK_FIELDS = ("category", "description", "likelihood", "impact", "mitigation", "owner", "status")
 
 
-def may_own_risk(user, engagement: Engagement) -> bool:
-    """The engagement's PM, a consultant assigned to it, or a contact of its customer."""
-    if user.pk == engagement.pm_id:
-        return True
-    if user.is_customer_contact:
-        return user.customer_id == engagement.customer_id
-    return user.is_consultant and engagement.consultants.filter(pk=user.pk).exists()
-
-
 def check_save_risk(user, engagement: Engagement, fields: dict, risk: Risk | None = None) -> Risk:
-    require_editor(user, engagement)
+    access.require(user, "change", engagement)
     owner = fields.get("owner")
     # An owner kept unchanged on edit stays even if they have since left the engagement.
     unchanged = risk is not None and owner is not None and owner.pk == risk.owner_id
@@ -371,7 +352,7 @@ def check_save_risk(user, engagement: Engagement, fields: dict, risk: Risk | Non
 
 
 def check_delete_risk(user, risk: Risk) -> None:
-    require_editor(user, risk.engagement)
+    access.require(user, "delete", risk)
     with transaction.atomic():
         audit.record(user, risk, audit.DELETE, engagement=risk.engagement, changes=audit.snapshot(risk))
         risk.delete()

@@ -4,7 +4,7 @@ and renders; objects are always fetched through the ``visible_to`` scope (404 ou
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import FileResponse, HttpResponseRedirect
@@ -15,6 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common import access
+from common.forms import apply_errors
+
 from . import services
 from .forms import (
     ChecklistStateForm,
@@ -24,7 +27,6 @@ from .forms import (
     RiskForm,
     StagePlanForm,
     TransitionForm,
-    apply_errors,
 )
 from .models import AuditEvent, ChecklistItem, Customer, Deliverable, Engagement, Risk, Stage, StageTransition, WorkLog
 from .timeline import build_timeline
@@ -40,7 +42,7 @@ def home(request):
 @login_required
 def engagement_list(request):
     """My engagements (consultant), all engagements with health (PM), my organisation's (customer)."""
-    visible = Engagement.objects.visible_to(request.user)
+    visible = access.scope(request.user, Engagement)
     customers = Customer.objects.filter(engagements__in=visible).distinct() if request.user.is_pm else []
     form = EngagementFilterForm(request.GET or None, customers=customers)
     engagements = visible.with_figures()
@@ -59,7 +61,7 @@ def engagement_list(request):
         if data["health"] == "late":
             engagements = engagements.filter(late_stages__gt=0)
         elif data["health"] == "over":
-            engagements = engagements.filter(actual_pd__gt=F("planned_pd"))
+            engagements = engagements.filter(logged_pd__gt=F("planned_pd"))
     # Paginate the ids, then fetch the page's rows. A filter on the figures ("over planned
     # person-days" sums every engagement's work logs) then runs once, not once for the
     # paginator's count and again for the page; the figures are computed for the page only.
@@ -79,7 +81,7 @@ def engagement_list(request):
 
 def _visible_engagement(request, uuid) -> Engagement:
     return get_object_or_404(
-        Engagement.objects.visible_to(request.user)
+        access.scope(request.user, Engagement)
         .with_figures()
         .select_related("customer", "pm")
         .with_stages()
@@ -92,12 +94,12 @@ def _visible_engagement(request, uuid) -> Engagement:
 def engagement_detail(request, uuid):
     engagement = _visible_engagement(request, uuid)
     stages = engagement.ordered_stages()
-    staff = request.user.is_provider_staff
+    staff = access.can(request.user, "view_internal", engagement)
     context = {
         "engagement": engagement,
         "stages": stages,
         "timeline": build_timeline(engagement, stages, timezone.localdate()),
-        "can_edit": engagement.is_editable_by(request.user),
+        "can_edit": access.can(request.user, "change", engagement),
         "show_internal": staff,
         "recent_events": (
             AuditEvent.objects.filter(engagement=engagement).select_related("actor")[:15] if staff else []
@@ -111,10 +113,10 @@ def engagement_detail(request, uuid):
 
 
 def _staff_engagement(request, uuid) -> Engagement:
-    """An engagement in scope for provider staff; customers see no internal registers."""
+    """An engagement in scope whose risk register the user may read (403 for customers)."""
     engagement = _visible_engagement(request, uuid)
-    if not request.user.is_provider_staff:
-        raise PermissionDenied(_("The risk register is internal to the service provider."))
+    access.require(request.user, "view_internal", engagement,
+                   _("The risk register is internal to the service provider."))
     return engagement
 
 
@@ -153,7 +155,7 @@ def risk_register(request, uuid):
             "risks": risks,
             "form": form or RiskForm(engagement=engagement),
             "editing": edit or (risk if request.method == "POST" else None),
-            "can_edit": engagement.is_editable_by(request.user),
+            "can_edit": access.can(request.user, "change", engagement),
         },
     )
 
@@ -172,12 +174,12 @@ def risk_delete(request, uuid, risk_uuid):
 
 
 def _visible_stage(request, uuid) -> Stage:
-    return get_object_or_404(Stage.objects.visible_to(request.user).select_related("engagement__customer"), uuid=uuid)
+    return access.get_or_404(request.user, Stage, related=("engagement__customer",), uuid=uuid)
 
 
 def _stage_context(request, stage: Stage, **forms) -> dict:
-    staff = request.user.is_provider_staff
-    can_edit = stage.engagement.is_editable_by(request.user)
+    staff = access.can(request.user, "view_internal", stage.engagement)
+    can_edit = access.can(request.user, "change", stage)
     worklogs = []
     if staff:
         worklogs = stage.worklogs.select_related("consultant").order_by("-date", "-created_at")
@@ -188,7 +190,7 @@ def _stage_context(request, stage: Stage, **forms) -> dict:
         "show_internal": staff,
         "checklist": stage.checklist.select_related("closed_by"),
         "worklogs": worklogs,
-        "logged_days": sum((log.person_days for log in worklogs), start=0) if staff else None,
+        "logged_days": stage.worklogs.person_days() if staff else None,
         "deliverables": stage.deliverables.select_related("uploaded_by"),
         "transitions": StageTransition.objects.filter(stage=stage).select_related("actor"),
         "moves": [(status, Stage.Status(status).label) for status in stage.allowed_moves()],
@@ -325,7 +327,7 @@ def deliverable_upload(request, uuid):
 @login_required
 def deliverable_download(request, uuid):
     deliverable = get_object_or_404(
-        Deliverable.objects.filter(stage__in=Stage.objects.visible_to(request.user)), uuid=uuid
+        access.scope(request.user, Deliverable), uuid=uuid
     )
     response = FileResponse(deliverable.file.open("rb"), as_attachment=True, filename=deliverable.original_name)
     response["X-Content-Type-Options"] = "nosniff"

@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from .models import CloudLine, Quote, QuoteEvent, QuoteLine, RateCardItem, ReportVersion, SignOffEvent, StageServiceMapping
+from .models import (
+    CloudLine,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    RateCardItem,
+    ReportVersion,
+    ReportVersionTransition,
+    SignOffEvent,
+    StageServiceMapping,
+)
+from .quotes import check_delete_rate_item
 
 
 class ReadOnly:
@@ -20,6 +31,10 @@ class SignOffInline(ReadOnly, admin.TabularInline):
     exclude = ["signed_pdf"]
 
 
+class TransitionInline(ReadOnly, admin.TabularInline):
+    model = ReportVersionTransition
+
+
 @admin.register(ReportVersion)
 class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
     """Versions are immutable: rendered, issued and signed through the portal only."""
@@ -27,7 +42,7 @@ class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["engagement", "number", "language", "status", "sha256", "rendered_at"]
     list_filter = ["status", "language"]
     exclude = ["pdf", "data"]
-    inlines = [SignOffInline]
+    inlines = [TransitionInline, SignOffInline]
 
 
 @admin.register(RateCardItem)
@@ -43,8 +58,6 @@ class RateCardItemAdmin(admin.ModelAdmin):
         return []
 
     def delete_model(self, request, obj):
-        from .quotes import check_delete_rate_item
-
         try:
             check_delete_rate_item(request.user, obj)
         except ValidationError as exc:

@@ -10,7 +10,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from engagements.api.views import UserLanguageMixin
+from common.api import ScopedViewSet, UserLanguageMixin
 
 from . import services
 from .models import ReportVersion, SignOffEvent
@@ -51,16 +51,15 @@ class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField()
 
 
-class ReportVersionViewSet(UserLanguageMixin, viewsets.GenericViewSet, mixins.ListModelMixin,
-                           mixins.RetrieveModelMixin):
+class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    model = ReportVersion
     serializer_class = ReportVersionSerializer
-    permission_classes = [IsAuthenticated]
     lookup_field = "uuid"
+    filter_backends = []
+    object_actions = {"issue": "issue", "sign_off": "decide", "reject": "decide"}
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ReportVersion.objects.none()
-        return services.versions_visible_to(self.request.user).prefetch_related("events__user")
+        return super().get_queryset().prefetch_related("events__user")
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

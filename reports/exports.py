@@ -6,6 +6,7 @@ written as a string in XLSX (never parsed as a formula) and prefixed with ' in C
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Q
@@ -15,9 +16,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from engagements.templatetags.portal import percent
+from common.templatetags.portal import percent
+from engagements.models import StageKey, User, WorkLog
 
 from . import money
+from .rendering import render_html, render_pdf
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
@@ -159,7 +162,6 @@ def quote_csv(quote, language: str = "zh-hans") -> str:
 
 
 def quote_pdf(quote, language: str = "zh-hans") -> bytes:
-    from .rendering import render_html, render_pdf
 
     rows = quote_rows(quote, language)
     data = {
@@ -231,12 +233,6 @@ def timesheet(start, end, consultants=None) -> dict:
     against the working days (Monday to Friday) of the range. ``consultants``: the people to
     show; by default every active consultant (those who logged nothing show at 0%) and anyone
     else who logged in the range."""
-    from datetime import timedelta
-
-    from django.db.models import Sum
-
-    from engagements.models import StageKey, User, WorkLog
-
     logs = WorkLog.objects.filter(date__gte=start, date__lte=end)
     if consultants is not None:
         logs = logs.filter(consultant__in=consultants)
@@ -244,8 +240,8 @@ def timesheet(start, end, consultants=None) -> dict:
     else:
         people = list(User.objects.filter(Q(role=User.Role.CONSULTANT, is_active=True)
                                           | Q(pk__in=logs.values("consultant"))).distinct())
-    grouped = (logs.values("consultant", "stage__engagement__code", "stage__key", "stage__order")
-               .annotate(pd=Sum("person_days")).order_by("stage__engagement__code", "stage__order"))
+    grouped = (logs.person_days_by("consultant", "stage__engagement__code", "stage__key", "stage__order")
+               .order_by("stage__engagement__code", "stage__order"))
     working_days = sum(1 for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
     by_person = {person.pk: [] for person in people}
     for entry in grouped:
@@ -256,8 +252,8 @@ def timesheet(start, end, consultants=None) -> dict:
         name, logged = str(person), Decimal("0")
         for entry in by_person.get(person.pk, []):
             rows.append({"consultant": name, "engagement": entry["stage__engagement__code"],
-                         "stage": str(StageKey(entry["stage__key"]).label), "person_days": entry["pd"]})
-            logged += entry["pd"]
+                         "stage": str(StageKey(entry["stage__key"]).label), "person_days": entry["logged"]})
+            logged += entry["logged"]
         totals.append({"consultant": name, "person_days": logged,
                        "utilisation": float(logged) / working_days if working_days else 0.0})
     return {"start": start, "end": end, "working_days": working_days, "rows": rows, "people": totals}

@@ -12,13 +12,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from engagements.models import Engagement
 
+from .money import cloud_line, service_line, totals
+
 
 class ReportVersion(models.Model):
+    """One rendered version of an engagement's acceptance test report.
+
+    Allowed moves of ``status`` are declared in ``TRANSITIONS``; ``reports.services`` changes
+    it only through ``common.states.move``, which records a ``ReportVersionTransition``.
+    """
+
     class Status(models.TextChoices):
         RENDERING = "rendering", _("Rendering")
         DRAFT = "draft", _("Draft")
@@ -26,6 +35,14 @@ class ReportVersion(models.Model):
         SIGNED = "signed", _("Signed off")
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Rendering failed")
+
+    # from-status -> the statuses it may move to. Signed, rejected and failed are final: a
+    # new render is a new version.
+    TRANSITIONS = {
+        Status.RENDERING: {Status.DRAFT, Status.FAILED},
+        Status.DRAFT: {Status.ISSUED},
+        Status.ISSUED: {Status.SIGNED, Status.REJECTED},
+    }
 
     class Language(models.TextChoices):
         ZH = "zh-hans", "简体中文"
@@ -61,6 +78,40 @@ class ReportVersion(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.engagement.code}-acceptance-v{self.number}-{self.language}.pdf"
+
+    def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None) -> "ReportVersionTransition":
+        """The ``ReportVersionTransition`` of a move (``common.states.move`` calls this)."""
+        return ReportVersionTransition.objects.create(version=self, from_status=from_status, to_status=to_status,
+                                                      actor=actor, reason=reason, created_at=at or timezone.now())
+
+
+class ReportVersionTransition(models.Model):
+    """A recorded status change of a report version: who, when, from, to and why.
+
+    ``from_status`` is blank on the first row (the render was requested). ``actor`` is empty
+    when the portal itself moved the version (the render task). ``reason`` is in English;
+    ``reason_text`` shows it in the reader's language when it is one of the portal's own.
+    """
+
+    version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=ReportVersion.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReportVersion.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("report version transition")
+        verbose_name_plural = _("report version transitions")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.from_status or '-'} → {self.to_status}"
+
+    @property
+    def reason_text(self) -> str:
+        return gettext(self.reason) if self.reason else ""
 
 
 class SignOffEvent(models.Model):
@@ -153,6 +204,9 @@ class RateCardItem(models.Model):
 
 
 class Quote(models.Model):
+    """A priced proposal to a customer: service lines per person-day and cloud-resource lines. Frozen
+    once sent; a change to a sent quote is a new version."""
+
     # A quote's "accepted" is a commercial decision, not the acceptance test (验收): own context.
     class Status(models.TextChoices):
         DRAFT = "draft", pgettext_lazy("quote status", "Draft")
@@ -162,6 +216,7 @@ class Quote(models.Model):
         EXPIRED = "expired", pgettext_lazy("quote status", "Expired")
         SUPERSEDED = "superseded", pgettext_lazy("quote status", "Superseded")
 
+    # from-status -> the statuses it may move to (``common.states.move``; ``reports.quotes``).
     TRANSITIONS = {
         Status.DRAFT: {Status.SENT},
         Status.SENT: {Status.ACCEPTED, Status.REJECTED, Status.EXPIRED, Status.SUPERSEDED},
@@ -198,14 +253,20 @@ class Quote(models.Model):
     def is_frozen(self) -> bool:
         return self.status != self.Status.DRAFT
 
-    def totals(self):
-        from .money import totals
+    def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None, **details) -> "QuoteEvent":
+        """The ``QuoteEvent`` of a move (``common.states.move`` calls this); ``reason`` is its
+        comment, ``details`` the decision's signer name, IP and user agent. Its time is now."""
+        return QuoteEvent.objects.create(quote=self, from_status=from_status, to_status=to_status, actor=actor,
+                                         comment=reason, **details)
 
+    def totals(self):
         return totals([line.total for line in self.lines.all()], [line.total for line in self.cloud_lines.all()],
                       self.tax_rate)
 
 
 class QuoteLine(models.Model):
+    """A service line of a quote: a rate-card item, its person-days, the rate per person-day and a discount."""
+
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(RateCardItem, on_delete=models.PROTECT, related_name="quote_lines")
     description = models.CharField(_("description"), max_length=300, blank=True)
@@ -224,12 +285,12 @@ class QuoteLine(models.Model):
 
     @property
     def total(self) -> Decimal:
-        from .money import service_line
-
         return service_line(self.person_days, self.rate, self.discount)
 
 
 class CloudLine(models.Model):
+    """A line of a quote's monthly cloud-resource plan: resource, specification, quantity, monthly cost, months."""
+
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="cloud_lines")
     resource = models.CharField(_("resource"), max_length=100)
     specification = models.CharField(_("specification"), max_length=300, blank=True)
@@ -244,18 +305,18 @@ class CloudLine(models.Model):
 
     @property
     def total(self) -> Decimal:
-        from .money import cloud_line
-
         return cloud_line(self.monthly_cost, self.months)
 
 
 class QuoteEvent(models.Model):
-    """A recorded status change; decisions by the customer carry who, when, IP and agent."""
+    """A recorded status change; decisions by the customer carry who, when, IP and agent.
+    No actor: the portal moved the quote itself (expiry)."""
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                              blank=True)
     signer_name = models.CharField(max_length=100, blank=True)
     comment = models.TextField(blank=True)
     ip = models.GenericIPAddressField(null=True)

@@ -1,22 +1,24 @@
 """Quotes, planned vs actual and timesheets in the browser. Views parse input and call
 ``reports.quotes`` and ``reports.exports``."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.db.models import Q
-from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from assessments.models import MigrationAnalysis
-from engagements.forms import DateInput, apply_errors
-from engagements.models import Customer, Engagement, StageKey
+from common import access
+from common.forms import DateInput, apply_errors
+from engagements.models import Customer, Engagement, StageKey, WorkLog
 
 from . import exports, quotes
 from .charts import burn_chart
@@ -100,7 +102,7 @@ class RangeForm(forms.Form):
 
 
 def _quote(request, uuid) -> Quote:
-    return get_object_or_404(quotes.quotes_visible_to(request.user), uuid=uuid)
+    return access.get_or_404(request.user, Quote, uuid=uuid)
 
 
 def _language(request) -> str:
@@ -110,7 +112,9 @@ def _language(request) -> str:
 
 @login_required
 def quote_list(request):
-    form = QuoteForm(request.POST or None) if request.user.is_pm else None
+    if request.method == "POST":
+        access.require(request.user, "manage", Quote)
+    form = QuoteForm(request.POST or None) if access.can(request.user, "manage", Quote) else None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             quote = quotes.check_create_quote(request.user, **form.cleaned_data)
@@ -118,7 +122,7 @@ def quote_list(request):
             apply_errors(form, exc)
         else:
             return redirect("quote_detail", uuid=quote.uuid)
-    rows = [(quote, quote.totals()) for quote in quotes.quotes_visible_to(request.user).prefetch_related("lines", "cloud_lines")[:200]]
+    rows = [(quote, quote.totals()) for quote in access.scope(request.user, Quote).prefetch_related("lines", "cloud_lines")[:200]]
     return render(request, "reports/quotes/quote_list.html", {"rows": rows, "form": form},
                   status=400 if form is not None and form.is_bound else 200)
 
@@ -174,7 +178,9 @@ def _render_detail(request, quote: Quote, status: int = 200, **forms_):
 def quote_detail(request, uuid):
     """The quote; for a PM's draft, POST saves its lines."""
     quote = _quote(request, uuid)
-    if request.method != "POST" or not request.user.is_pm or quote.is_frozen:
+    if request.method == "POST":
+        access.require(request.user, "manage", quote)
+    if request.method != "POST" or quote.is_frozen:
         return _render_detail(request, quote)
     line_forms = LineFormSet(request.POST, prefix="lines")
     cloud_forms = CloudFormSet(request.POST, prefix="cloud")
@@ -263,9 +269,8 @@ def quote_export(request, uuid, fmt):
 
 @login_required
 def quote_from_plan(request, uuid):
-    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
-    if not request.user.is_pm:
-        raise PermissionDenied(_("Only a project manager can prepare quotes."))
+    engagement = access.get_or_404(request.user, Engagement, uuid=uuid)
+    access.require(request.user, "manage", engagement, _("Only a project manager can prepare quotes."))
     items = quotes.current_items()
     defaults = quotes.default_mapping()
     mapping_form = forms.Form(request.POST or None)
@@ -291,8 +296,9 @@ def quote_from_plan(request, uuid):
 @login_required
 @require_POST
 def quote_from_analysis(request, uuid, pk):
-    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
+    engagement = access.get_or_404(request.user, Engagement, uuid=uuid)
     analysis = get_object_or_404(MigrationAnalysis, pk=pk, engagement=engagement)
+    access.require(request.user, "manage", engagement, _("Only a project manager can prepare quotes."))
     item = get_object_or_404(RateCardItem, pk=request.POST.get("item"))
     try:
         quote = quotes.check_build_from_analysis(request.user, analysis, item)
@@ -304,9 +310,8 @@ def quote_from_analysis(request, uuid, pk):
 
 @login_required
 def engagement_economics(request, uuid):
-    engagement = get_object_or_404(Engagement.objects.visible_to(request.user), uuid=uuid)
-    if not request.user.is_provider_staff:
-        raise Http404
+    engagement = access.get_or_404(request.user, Engagement, uuid=uuid)
+    access.require(request.user, "view_internal", engagement)
     figures = quotes.planned_vs_actual(engagement)
     return render(request, "reports/quotes/economics.html", {
         "engagement": engagement, "figures": figures, "chart": burn_chart(quotes.burn_series(engagement)),
@@ -315,8 +320,8 @@ def engagement_economics(request, uuid):
 
 @login_required
 def timesheets(request):
-    if not request.user.is_provider_staff:
-        raise Http404
+    if not access.can_list(request.user, WorkLog):
+        raise PermissionDenied(_("Timesheets are internal to the service provider."))
     today = timezone.localdate()
     default = {"start": today.replace(day=1), "end": today}
     form = RangeForm(request.GET or None, initial=default)

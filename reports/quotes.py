@@ -5,33 +5,17 @@ and the customer's decision. ``check_*`` functions check the actor and the input
 from collections import OrderedDict
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from engagements.models import Engagement, Stage, StageKey, User
+from common import access, states
+from engagements.models import Engagement, Stage, StageKey, WorkLog
 
 from . import money
-from .models import CloudLine, Quote, QuoteEvent, QuoteLine, RateCardItem, StageServiceMapping
-
-VISIBLE_TO_CUSTOMERS = [Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.EXPIRED,
-                        Quote.Status.SUPERSEDED]
-
-
-def quotes_visible_to(user):
-    """PMs see every quote; consultants those of their engagements; a customer contact the
-    quotes sent to their organisation."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Quote.objects.none()
-    if user.is_pm:
-        quotes = Quote.objects.all()
-    elif user.is_consultant:
-        quotes = Quote.objects.filter(engagement__in=Engagement.objects.visible_to(user))
-    else:
-        quotes = Quote.objects.filter(customer_id=user.customer_id, status__in=VISIBLE_TO_CUSTOMERS)
-    return quotes.select_related("customer", "engagement")
+from .models import CloudLine, Quote, QuoteLine, RateCardItem, StageServiceMapping
 
 
 def current_items(on=None):
@@ -44,19 +28,23 @@ def current_items(on=None):
     return list(latest.values())
 
 
-def _require_pm(user):
-    if not user.is_pm:
-        raise PermissionDenied(_("Only a project manager can prepare quotes."))
-
-
 def _require_draft(quote: Quote):
     if quote.is_frozen:
         raise ValidationError(_("This quote is %(status)s and cannot be changed; revise it to make a new version.")
                               % {"status": quote.get_status_display()})
 
 
-def _record(quote, actor, from_status, to_status, **fields):
-    QuoteEvent.objects.create(quote=quote, actor=actor, from_status=from_status, to_status=to_status, **fields)
+def _record_new(quote: Quote, actor, comment: str = "") -> None:
+    """The first event of a new quote (or a new version): it starts as a draft."""
+    quote.record_transition("", Quote.Status.DRAFT, actor=actor, reason=comment)
+
+
+def _move(quote: Quote, to_status: str, *, actor=None, reason: str = "", **fields) -> None:
+    """Move a (locked) quote along ``Quote.TRANSITIONS`` and record the QuoteEvent; a move the
+    map does not allow, or a quote moved meanwhile, is an error (nothing was written)."""
+    if not states.move(quote, to_status, actor=actor, reason=reason, **fields):
+        raise ValidationError(_("This quote is %(status)s: it cannot become %(to)s.")
+                              % {"status": quote.get_status_display(), "to": Quote.Status(to_status).label})
 
 
 def _next_number() -> str:
@@ -76,7 +64,7 @@ def _tax_rate(value) -> Decimal:
 @transaction.atomic
 def check_create_quote(user, *, customer, title: str, engagement: Engagement | None = None, tax_rate="0.06",
                        valid_until=None, notes: str = "") -> Quote:
-    _require_pm(user)
+    access.require(user, "manage", Quote)
     if engagement is not None and engagement.customer_id != customer.pk:
         raise ValidationError({"engagement": _("The engagement belongs to another customer.")})
     quote = Quote(number=_next_number(), customer=customer, engagement=engagement, title=title,
@@ -91,14 +79,14 @@ def check_create_quote(user, *, customer, title: str, engagement: Engagement | N
             if attempt == 4:
                 raise
             quote.pk, quote.number = None, _next_number()
-    _record(quote, user, "", Quote.Status.DRAFT)
+    _record_new(quote, user)
     return quote
 
 
 @transaction.atomic
 def check_update_quote(user, quote: Quote, *, title: str, tax_rate, valid_until=None, notes: str = "") -> Quote:
     """A draft's title, tax rate, validity and notes."""
-    _require_pm(user)
+    access.require(user, "manage", quote)
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     _require_draft(quote)
     quote.title, quote.tax_rate, quote.valid_until, quote.notes = title, _tax_rate(tax_rate), valid_until, notes
@@ -179,7 +167,7 @@ def check_set_lines(user, quote: Quote, lines: list[dict], cloud_lines: list[dic
     """Replace a draft's lines. ``lines``: dicts of item (RateCardItem), person_days, rate
     (default: the item's), discount, description. ``cloud_lines``: resource, specification,
     quantity, monthly_cost, months."""
-    _require_pm(user)
+    access.require(user, "manage", quote)
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     _require_draft(quote)
     service, cloud = _clean_lines(lines, cloud_lines or [])
@@ -240,21 +228,19 @@ def check_build_from_analysis(user, analysis, item: RateCardItem, title: str = "
 
 @transaction.atomic
 def check_send(user, quote: Quote) -> Quote:
-    _require_pm(user)
+    access.require(user, "manage", quote)
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     _require_draft(quote)
     if not quote.lines.exists() and not quote.cloud_lines.exists():
         raise ValidationError(_("An empty quote cannot be sent."))
-    quote.status, quote.sent_at = Quote.Status.SENT, timezone.now()
-    quote.save(update_fields=["status", "sent_at"])
-    _record(quote, user, Quote.Status.DRAFT, Quote.Status.SENT)
+    _move(quote, Quote.Status.SENT, actor=user, sent_at=timezone.now())
     return quote
 
 
 @transaction.atomic
 def check_revise(user, quote: Quote) -> Quote:
     """A frozen quote changes only as a new version: a draft copy of it, numbered on."""
-    _require_pm(user)
+    access.require(user, "manage", quote)
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     if quote.status == Quote.Status.DRAFT:
         raise ValidationError(_("A draft is edited directly."))
@@ -264,9 +250,7 @@ def check_revise(user, quote: Quote) -> Quote:
         raise ValidationError(_("This version was already revised as version %(n)s.") % {"n": quote.next_version.version})
     if quote.status == Quote.Status.SENT:
         # The customer can no longer accept the old offer: only the new version, once sent.
-        _record(quote, user, Quote.Status.SENT, Quote.Status.SUPERSEDED, comment=f"Revised as version {quote.version + 1}")
-        quote.status = Quote.Status.SUPERSEDED
-        quote.save(update_fields=["status"])
+        _move(quote, Quote.Status.SUPERSEDED, actor=user, reason=f"Revised as version {quote.version + 1}")
     copy = Quote.objects.create(number=quote.number, version=quote.version + 1, previous=quote, customer=quote.customer,
                                 engagement=quote.engagement, title=quote.title, tax_rate=quote.tax_rate,
                                 valid_until=quote.valid_until, notes=quote.notes, created_by=user)
@@ -276,7 +260,7 @@ def check_revise(user, quote: Quote) -> Quote:
     CloudLine.objects.bulk_create([CloudLine(quote=copy, resource=c.resource, specification=c.specification,
                                              quantity=c.quantity, monthly_cost=c.monthly_cost, months=c.months,
                                              position=c.position) for c in quote.cloud_lines.all()])
-    _record(copy, user, "", Quote.Status.DRAFT, comment=f"Revision of version {quote.version}")
+    _record_new(copy, user, f"Revision of version {quote.version}")
     return copy
 
 
@@ -284,8 +268,7 @@ def check_revise(user, quote: Quote) -> Quote:
 def check_decide(user, quote: Quote, *, accept: bool, password: str, name: str = "", comment: str = "",
                  request_meta: dict | None = None) -> Quote:
     """The customer contact accepts or rejects a sent quote, recorded like a sign-off."""
-    if user.role != User.Role.CUSTOMER or user.customer_id != quote.customer_id:
-        raise PermissionDenied(_("Only a contact of the quote's customer can accept or reject it."))
+    access.require(user, "decide", quote)
     if not user.check_password(password or ""):
         raise ValidationError({"password": _("The password is not correct.")})
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
@@ -303,27 +286,28 @@ def check_decide(user, quote: Quote, *, accept: bool, password: str, name: str =
         raise ValidationError({"comment": _("Say why the quote is rejected.")})
     to = Quote.Status.ACCEPTED if accept else Quote.Status.REJECTED
     meta = request_meta or {}
-    _record(quote, user, quote.status, to, signer_name=name.strip()[:100], comment=comment.strip(),
-            ip=meta.get("REMOTE_ADDR") or None, user_agent=(meta.get("HTTP_USER_AGENT") or "")[:500])
-    quote.status = to
-    quote.save(update_fields=["status"])
+    _move(quote, to, actor=user, reason=comment.strip(), details={
+        "signer_name": name.strip()[:100], "ip": meta.get("REMOTE_ADDR") or None,
+        "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:500]})
     return quote
 
 
+EXPIRY_REASON = "validity date passed"
+
+
 def expire_overdue_quotes(today=None) -> int:
-    """Sent quotes past their validity become expired (a recorded transition)."""
+    """Sent quotes past their validity become expired, each through ``Quote.TRANSITIONS`` with
+    its own QuoteEvent (no actor: the portal expires them). A quote decided or revised
+    meanwhile is left as it is. Returns how many expired."""
     today = today or timezone.localdate()
     count = 0
     for quote in Quote.objects.filter(status=Quote.Status.SENT, valid_until__lt=today):
-        with transaction.atomic():
-            _record(quote, quote.created_by, Quote.Status.SENT, Quote.Status.EXPIRED, comment="Validity ended.")
-            Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.EXPIRED)
-        count += 1
+        count += states.move(quote, Quote.Status.EXPIRED, reason=EXPIRY_REASON)
     return count
 
 
 def check_delete_rate_item(user, item: RateCardItem) -> None:
-    _require_pm(user)
+    access.require(user, "manage", item)
     if item.quote_lines.exists():
         raise ValidationError(_("%(item)s is used by %(n)s quote lines; give it an end date instead of deleting it.")
                               % {"item": item.name_en, "n": item.quote_lines.count()})
@@ -340,10 +324,10 @@ def planned_vs_actual(engagement: Engagement) -> dict:
     mapping = default_mapping()
     rows, total = [], {"planned": Decimal("0"), "logged": Decimal("0"), "planned_cost": Decimal("0"),
                        "logged_cost": Decimal("0")}
-    for stage in engagement.stages.annotate(logged=Sum("worklogs__person_days")).order_by("order"):
+    for stage in engagement.stages.annotate(logged_pd=WorkLog.objects.person_days_per("stage")).order_by("order"):
         item = mapping.get(stage.key)
         rate = quoted_rates.get(item.code, item.rate) if item else Decimal("0")
-        planned, logged = stage.planned_person_days or Decimal("0"), stage.logged or Decimal("0")
+        planned, logged = stage.planned_person_days or Decimal("0"), stage.logged_pd
         row = {"stage": stage, "item": item, "rate": money.fen(rate), "planned": planned, "logged": logged,
                "remaining": planned - logged, "planned_cost": money.fen(planned * rate),
                "logged_cost": money.fen(logged * rate), "over": logged > planned}
@@ -357,13 +341,11 @@ def planned_vs_actual(engagement: Engagement) -> dict:
 
 def burn_series(engagement: Engagement) -> dict:
     """Cumulative logged person-days by date against the planned total (for the burn chart)."""
-    from engagements.models import WorkLog
 
-    logged = (WorkLog.objects.filter(stage__engagement=engagement).values("date").annotate(pd=Sum("person_days"))
-              .order_by("date"))
+    logged = WorkLog.objects.filter(stage__engagement=engagement).person_days_by("date").order_by("date")
     points, running = [], Decimal("0")
     for row in logged:
-        running += row["pd"]
+        running += row["logged"]
         points.append((row["date"], running))
     planned = engagement.stages.aggregate(total=Sum("planned_person_days"))["total"] or Decimal("0")
     return {"points": points, "planned": planned, "start": engagement.start_date, "end": engagement.end_date}

@@ -16,9 +16,10 @@ from django.utils.translation import gettext, ngettext
 
 from assessments.charts import downsample, polyline
 from assessments.comparison import LOSS_FORMULA, PASS
-from assessments.models import BenchmarkRun, Finding
+from assessments.models import Finding
 from assessments.services import acceptance_figures, finding_counts
 from engagements.models import Deliverable
+from workers import kinds
 from workers.models import EnvSnapshot
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "reports" / "pdf"  # Jinja2, not Django
@@ -31,17 +32,27 @@ def _source(curve) -> dict:
     # A job's curve is named after the job in the report's language; an upload keeps its label.
     label = f"{curve.job.get_kind_display()} #{curve.job_id}" if curve.job_id else curve.label
     return {"label": label, "platform": curve.platform, "source": curve.get_source_display(), "sha256": curve.raw_sha256,
-            "parser": f"workers.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
+            "parser": f"assessments.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
             "job": str(curve.job.uuid) if curve.job_id else None, "points": curve.points}
 
 
+def _job_source(job, default_kind: str = "") -> dict:
+    """The kind of job a figure came from and its parser, in the report's language: the kind says."""
+    if job is None:
+        kind = kinds.get(default_kind) if default_kind else None
+        return {"source_kind": str(kind.label) if kind else "", "parser": kind.parser if kind else ""}
+    return {"source_kind": str(job.job_kind.label), "parser": job.job_kind.parser}
+
+
 def _measurement_source(record) -> dict:
-    """Which kind of record a performance figure came from, and the parser that read it."""
+    """Which kind of job a performance figure came from, and the parser that read it: the
+    job's kind says. A figure from an uploaded log names the training-log parser."""
     if record is None:
         return {"source_kind": "", "parser": ""}
-    if isinstance(record, BenchmarkRun):
-        return {"source_kind": "inference_benchmark", "parser": "workers.parsers.mindie_benchmark"}
-    return {"source_kind": "training_run", "parser": "workers.parsers.training_log (throughput)"}
+    job = getattr(record, "job", None)
+    if job is None:
+        return {"source_kind": gettext("uploaded log"), "parser": "assessments.parsers.training_log"}
+    return _job_source(job)
 
 
 def _loss_chart(pair, skip: int) -> dict:
@@ -84,6 +95,7 @@ def _environment(engagement) -> dict | None:
         "npu_count": len(npus), "npu_names": sorted({n.get("name") or "" for n in npus}),
         "npus_healthy": sum(1 for n in npus if n.get("health") == "OK"),
         "hbm_total_mb": (npus[0].get("hbm_total_mb") if npus else None),
+        **_job_source(snapshot.job),
     }
 
 
@@ -108,6 +120,7 @@ def _report_data(engagement, number: int, language: str) -> dict:
         "migrated": item["run"].score if item["run"] else None, "job": str(item["run"].job.uuid) if item["run"] else None,
         "reason": item["result"].reason if item["result"] else gettext("No evaluation of this data set yet."),
         "result": item["result"].as_dict() if item["result"] else None,
+        **_job_source(item["run"].job if item["run"] else None, "evaluation"),
     } for item in figures["scores"]]
     performance = [{
         "metric": item["baseline"].metric, "unit": item["baseline"].unit, "direction": item["baseline"].direction,
@@ -121,13 +134,14 @@ def _report_data(engagement, number: int, language: str) -> dict:
         analyses.append({
             "code_dir": analysis.code_dir, "files_scanned": analysis.files_scanned,
             "effort_person_days": str(analysis.effort_person_days), "job": str(analysis.job.uuid) if analysis.job_id else None,
-            "counts": [{**row, "source": Finding.Source(row["source"]).label, "fix": Finding.Fix(row["fix"]).label}
+            "counts": [{**row, "source": str(Finding.Source(row["source"]).label), "fix": str(Finding.Fix(row["fix"]).label)}
                        for row in finding_counts(analysis)],
-            "resolutions": [{"resolution": Finding.Resolution(row["resolution"]).label, "count": row["count"]}
+            "resolutions": [{"resolution": str(Finding.Resolution(row["resolution"]).label), "count": row["count"]}
                             for row in analysis.findings.values("resolution").annotate(count=Count("id"))
                             .order_by("resolution")],
             "resolved": analysis.findings.filter(resolution="resolved").count(),
             "total": analysis.findings.count(),
+            **_job_source(analysis.job, "migration_analysis"),
         })
     deliverables = [{"stage": d.stage.key, "name": d.original_name, "size": d.size, "sha256": d.sha256,
                      "description": d.description}

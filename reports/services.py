@@ -5,19 +5,24 @@ it, and verify a PDF. ``check_*`` functions check the actor and the input, then 
 import hashlib
 import io
 
+from celery import current_app
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+from pypdf import PdfReader, PdfWriter
 
 from assessments.templatetags.assessments import verdict as verdict_label
+from common import access, states
 from engagements.models import Engagement, User
 
 from .models import ReportVersion, SignOffEvent
+from .rendering import build_report_data, render_html, render_pdf
 
 STATEMENT = {
     "en": "I accept this acceptance test report as meeting the agreed acceptance criteria.",
@@ -25,21 +30,10 @@ STATEMENT = {
 }
 
 
-def versions_visible_to(user):
-    """Report versions the user may see: staff see all of their engagements'; a customer
-    contact sees only what was issued to their organisation."""
-    versions = ReportVersion.objects.filter(engagement__in=Engagement.objects.visible_to(user))
-    if not user.is_provider_staff:
-        versions = versions.filter(status__in=[ReportVersion.Status.ISSUED, ReportVersion.Status.SIGNED,
-                                               ReportVersion.Status.REJECTED])
-    return versions.select_related("engagement__customer")
-
-
 # --- rendering -------------------------------------------------------------------------------
 
 def check_request_render(user, engagement: Engagement, language: str) -> ReportVersion:
-    if not engagement.is_editable_by(user):
-        raise PermissionDenied(_("Only the engagement's PM or consultants can render its report."))
+    access.require(user, "change", engagement, _("Only the engagement's PM or consultants can render its report."))
     if language not in ReportVersion.Language.values:
         raise ValidationError({"language": _("Choose Chinese or English.")})
     with transaction.atomic():
@@ -47,36 +41,36 @@ def check_request_render(user, engagement: Engagement, language: str) -> ReportV
         number = (engagement.report_versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ReportVersion.objects.create(engagement=engagement, number=number, language=language,
                                                requested_by=user)
+        version.record_transition("", ReportVersion.Status.RENDERING, actor=user, reason=N_("Render requested."))
         transaction.on_commit(lambda: _enqueue_render(version.pk))
     return version
 
 
-def _enqueue_render(version_id: int) -> None:
-    from .tasks import render_report
+# Sent by name: ``tasks`` calls this module, never the other way round.
+RENDER_TASK = "reports.tasks.render_report"
 
-    render_report.delay(version_id)
+
+def _enqueue_render(version_id: int) -> None:
+    current_app.send_task(RENDER_TASK, args=[version_id])
 
 
 def render_version(version_id: int) -> ReportVersion:
     """Render a version once: its data, HTML and PDF. A version that left 'rendering' is
     never rendered again (a new render is a new version). The render runs outside any
     transaction (it takes seconds); only its result is written, to a version still rendering."""
-    from .rendering import build_report_data, render_html, render_pdf
-
     version = ReportVersion.objects.select_related("engagement").get(pk=version_id)
     if version.status != ReportVersion.Status.RENDERING:
         return version
-    fields = {}
     try:
         with translation.override(version.language):
             data = build_report_data(version.engagement, number=version.number, language=version.language)
             pdf = render_pdf(render_html(data))
     except Exception as exc:  # noqa: BLE001 - recorded on the version for the user to see
-        fields = {"status": ReportVersion.Status.FAILED, "failure": f"{type(exc).__name__}: {exc}"}
+        states.move(version, ReportVersion.Status.FAILED, reason=N_("The render failed."),
+                    failure=f"{type(exc).__name__}: {exc}")
     else:
-        fields = {"data": data, "pdf": pdf, "sha256": hashlib.sha256(pdf).hexdigest(),
-                  "status": ReportVersion.Status.DRAFT, "rendered_at": timezone.now()}
-    ReportVersion.objects.filter(pk=version_id, status=ReportVersion.Status.RENDERING).update(**fields)
+        states.move(version, ReportVersion.Status.DRAFT, reason=N_("Rendered."), data=data, pdf=pdf,
+                    sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=timezone.now())
     version.refresh_from_db()
     return version
 
@@ -97,16 +91,14 @@ def _append_event(version: ReportVersion, at=None, **fields) -> SignOffEvent:
 
 
 def check_issue(user, version: ReportVersion, request_meta: dict | None = None) -> ReportVersion:
-    if not user.is_pm:
-        raise PermissionDenied(_("Only a project manager can issue a report for sign-off."))
+    access.require(user, "issue", version)
     with transaction.atomic():
         version = ReportVersion.objects.select_for_update().select_related("engagement__customer").get(pk=version.pk)
         if version.status != ReportVersion.Status.DRAFT:
             raise ValidationError(_("Only a rendered draft can be issued; this version is %(status)s.")
                                   % {"status": version.get_status_display()})
         _require_pass(version)
-        version.status, version.issued_by, version.issued_at = ReportVersion.Status.ISSUED, user, timezone.now()
-        version.save(update_fields=["status", "issued_by", "issued_at"])
+        _move(version, ReportVersion.Status.ISSUED, actor=user, issued_by=user, issued_at=timezone.now())
         _append_event(version, action=SignOffEvent.Action.ISSUED, user=user, **_client(request_meta))
         transaction.on_commit(lambda: _notify_contacts(version))
     return version
@@ -141,9 +133,16 @@ def _require_pass(version: ReportVersion) -> None:
                               % {"verdict": verdict_label((version.data or {}).get("overall"))})
 
 
+def _move(version: ReportVersion, to_status: str, **kwargs) -> None:
+    """Move a (locked) version along ``ReportVersion.TRANSITIONS`` and record the transition; a
+    move the map does not allow, or a version moved meanwhile, is an error (nothing was written)."""
+    if not states.move(version, to_status, **kwargs):
+        raise ValidationError(_("This version is %(status)s: it cannot become %(to)s.")
+                              % {"status": version.get_status_display(), "to": ReportVersion.Status(to_status).label})
+
+
 def _check_decision(user, version: ReportVersion, password: str) -> ReportVersion:
-    if user.role != User.Role.CUSTOMER or user.customer_id != version.engagement.customer_id:
-        raise PermissionDenied(_("Only a contact of the engagement's customer can sign off its report."))
+    access.require(user, "decide", version)
     if not user.check_password(password or ""):
         raise ValidationError({"password": _("The password is not correct.")})
     locked = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
@@ -176,8 +175,7 @@ def check_sign_off(user, version: ReportVersion, *, password: str, name: str, ti
                           signer_name=event.signer_name,
                           signer_title=event.signer_title, statement=statement, signed_pdf=signed,
                           signed_sha256=hashlib.sha256(signed).hexdigest(), **_client(request_meta))
-    version.status = ReportVersion.Status.SIGNED
-    version.save(update_fields=["status"])
+    _move(version, ReportVersion.Status.SIGNED, actor=user, at=event.at)
     Engagement.objects.filter(pk=version.engagement_id).update(acceptance_signed_at=event.at)
     return event
 
@@ -190,17 +188,12 @@ def check_reject(user, version: ReportVersion, *, password: str, comment: str,
         raise ValidationError({"comment": _("Say why the report is rejected.")})
     event = _append_event(version, action=SignOffEvent.Action.REJECTED, user=user, comment=comment.strip(),
                           signer_name=user.get_full_name(), **_client(request_meta))
-    version.status = ReportVersion.Status.REJECTED
-    version.save(update_fields=["status"])
+    _move(version, ReportVersion.Status.REJECTED, actor=user, reason=comment.strip(), at=event.at)
     return event
 
 
 def _signed_pdf(version: ReportVersion, event: SignOffEvent) -> bytes:
     """The issued PDF, byte for byte its pages, with a sign-off page appended."""
-    from pypdf import PdfReader, PdfWriter
-
-    from .rendering import render_html, render_pdf
-
     page = render_pdf(render_html(version.data, signoff={
         "action": event.action, "name": event.signer_name, "title": event.signer_title,
         "at": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S %Z"), "statement": event.statement,

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from engagements.forms import apply_errors
+from common import access
+from common.forms import apply_errors
 from engagements.models import Engagement
 
 from . import services
@@ -44,21 +45,21 @@ class VerifyForm(forms.Form):
 
 
 def _version(request, uuid) -> ReportVersion:
-    return get_object_or_404(services.versions_visible_to(request.user), uuid=uuid)
+    return access.get_or_404(request.user, ReportVersion, uuid=uuid)
 
 
 @login_required
 def engagement_reports(request, uuid):
-    engagement = get_object_or_404(Engagement.objects.visible_to(request.user).select_related("customer"), uuid=uuid)
+    engagement = access.get_or_404(request.user, Engagement, related=("customer",), uuid=uuid)
     form = RenderForm(request.POST or None, initial={"language": request.user.language or "zh-hans"})
     if request.method == "POST" and form.is_valid():
         services.check_request_render(request.user, engagement, form.cleaned_data["language"])
         messages.success(request, _("A new version is being rendered; this page shows it when it is ready."))
         return redirect("engagement_reports", uuid=engagement.uuid)
-    versions = services.versions_visible_to(request.user).filter(engagement=engagement)
+    versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
     return render(request, "reports/engagement_reports.html", {
         "engagement": engagement, "versions": versions, "form": form,
-        "can_render": engagement.is_editable_by(request.user),
+        "can_render": access.can(request.user, "change", engagement),
         "rendering": versions.filter(status=ReportVersion.Status.RENDERING).exists(),
     })
 
@@ -68,6 +69,7 @@ def version_detail(request, uuid):
     version = _version(request, uuid)
     return render(request, "reports/version_detail.html", {
         "version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
+        "transitions": version.transitions.select_related("actor"),
         "sign_form": SignOffForm(), "reject_form": RejectForm(),
         "can_decide": version.status == ReportVersion.Status.ISSUED and request.user.is_customer_contact
         and request.user.customer_id == version.engagement.customer_id,
@@ -139,6 +141,7 @@ def version_decide(request, uuid, decision):
             messages.success(request, _("Signed off. Thank you.") if decision == "sign" else _("Rejected; the team is notified."))
             return redirect("version_detail", uuid=version.uuid)
     context = {"version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
+               "transitions": version.transitions.select_related("actor"),
                "sign_form": form if decision == "sign" else SignOffForm(),
                "reject_form": form if decision == "reject" else RejectForm(), "can_decide": True,
                "statement": services.STATEMENT[version.language], "signed": None}

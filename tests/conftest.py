@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from demo.simhost import SimulatedHost
 from engagements.models import PerformanceBaseline, User
-from workers.simhost import SimulatedHost
 from workers.ssh import HostKey, Target, fingerprint
 
 from .factories import CustomerFactory, UserFactory, make_engagement

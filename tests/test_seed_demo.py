@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from assessments.models import LossCurve, ScoreBaseline
-from engagements.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from engagements.models import Engagement, User, WorkLog
 from reports.models import Quote
 

@@ -1,24 +1,25 @@
 """Hosts and jobs: registering hosts with pinned keys, starting, claiming, cancelling and
-ending jobs. Every status change goes through ``_move``, which records a JobTransition.
+ending jobs. Every status change goes through ``_move`` (``common.states.move``: along
+``Job.TRANSITIONS``, a guarded UPDATE), which records a JobTransition.
 """
 
 import time
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from assessments.services import record_job_result
-from engagements.models import Engagement, Stage
+from common import access, states
+from engagements.models import Stage
 
-from . import secrets, ssh
+from . import kinds, secrets, ssh
 from .errors import JobError, PermanentError, Reason, Text
-from .kinds import KINDS
-from .models import AscendHost, EnvSnapshot, Job, JobTransition
+from .models import AscendHost, Job, JobTransition
 
 # --- hosts ---------------------------------------------------------------------------------
 
@@ -44,13 +45,6 @@ def target_for(host: AscendHost) -> ssh.Target:
     )
 
 
-def require_host_admin(user, customer) -> None:
-    if not user.is_provider_staff:
-        raise PermissionDenied(_("Only the service provider's staff manage hosts."))
-    if not user.is_pm and not Engagement.objects.visible_to(user).filter(customer=customer).exists():
-        raise PermissionDenied(_("You work on no engagement of this customer."))
-
-
 def _checked_secret(auth_method: str, secret: str) -> str:
     """The secret as stored: a key must load (and loses surrounding newlines); a password as typed."""
     secret = (secret or "").strip("\n") if auth_method == AscendHost.AuthMethod.KEY else (secret or "")
@@ -66,8 +60,8 @@ def _checked_secret(auth_method: str, secret: str) -> str:
 
 def check_register_host(user, fields: dict, secret: str) -> AscendHost:
     """Save a host with its encrypted secret; its key is fetched and must then be confirmed."""
-    require_host_admin(user, fields.get("customer"))
     host = AscendHost(**fields, created_by=user)
+    access.require(user, "change", host)
     host.secret = secrets.encrypt(_checked_secret(fields.get("auth_method"), secret))
     host.full_clean()
     host.save()
@@ -78,7 +72,7 @@ def check_update_host(user, host: AscendHost, fields: dict, secret: str = "") ->
     """Change a host's settings; a blank secret keeps the stored one (unless the login method
     changed). A new address or port is another machine as far as trust goes: the pinned key
     is dropped and must be confirmed again before jobs run there."""
-    require_host_admin(user, host.customer)
+    access.require(user, "change", host)
     host = AscendHost.objects.get(pk=host.pk)
     moved = (fields.get("address", host.address), fields.get("port", host.port)) != (host.address, host.port)
     method_changed = fields.get("auth_method", host.auth_method) != host.auth_method
@@ -104,7 +98,7 @@ def fetch_key_for_confirmation(host: AscendHost) -> ssh.HostKey:
 
 def check_pin_host_key(user, host: AscendHost, key_type: str, key_base64: str, confirmed_fingerprint: str) -> AscendHost:
     """Pin the key the consultant confirmed; it must be the one the host presents now."""
-    require_host_admin(user, host.customer)
+    access.require(user, "change", host)
     presented = fetch_key_for_confirmation(host)
     if (presented.key_type, presented.base64) != (key_type, key_base64) or presented.fingerprint != confirmed_fingerprint:
         raise ValidationError({"host_key": _("The host now presents a different key (%(fp)s). Nothing was pinned; "
@@ -154,15 +148,16 @@ def _quote_path(path: str) -> str:
 
 def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dict) -> Job:
     engagement = stage.engagement
-    if not engagement.is_editable_by(user):
-        raise PermissionDenied(_("You can view this engagement but not run jobs for it."))
+    access.require(user, "change", engagement, _("You can view this engagement but not run jobs for it."))
     if host.customer_id != engagement.customer_id:
         raise ValidationError({"host": _("This host belongs to another customer.")})
     if not host.host_key_pinned:
         raise ValidationError({"host": _("Confirm the host's key before running jobs on it.")})
-    if kind not in KINDS:
-        raise ValidationError({"kind": _("Unknown job kind.")})
-    cleaned = KINDS[kind].clean(params or {})
+    try:
+        job_kind = kinds.get(kind)
+    except KeyError:
+        raise ValidationError({"kind": _("Unknown job kind.")}) from None
+    cleaned = job_kind.clean(params or {})
     with transaction.atomic():
         job = Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, parameters=cleaned,
                                  started_by=user)
@@ -171,15 +166,16 @@ def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dic
     return job
 
 
-def enqueue(job: Job, countdown: float | None = None) -> None:
-    from .tasks import run_job
+# The task is sent by name: ``tasks`` calls this module, never the other way round.
+RUN_JOB_TASK = "workers.tasks.run_job"
 
-    run_job.apply_async(args=[job.pk], countdown=countdown)
+
+def enqueue(job: Job, countdown: float | None = None) -> None:
+    current_app.send_task(RUN_JOB_TASK, args=[job.pk], countdown=countdown)
 
 
 def check_cancel_job(user, job: Job) -> Job:
-    if not job.engagement.is_editable_by(user):
-        raise PermissionDenied(_("You can view this job but not cancel it."))
+    access.require(user, "cancel", job, _("You can view this job but not cancel it."))
     if job.is_final:
         raise ValidationError({"job": _("The job has already ended.")})
     with transaction.atomic():
@@ -231,11 +227,11 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
             _end(job, Job.Status.LOST, Job.Failure.WORKER_LOST,
                  Text(N_("The job was picked up %(n)s times and no worker finished it."), {"n": job.attempts}))
             return None, None
-        if job.status == Job.Status.QUEUED and job.kind in Job.EXCLUSIVE_KINDS:
+        if job.status == Job.Status.QUEUED and job.job_kind.exclusive:
             # One NPU job at a time per host: lock the host row, then look for a running one.
             AscendHost.objects.select_for_update().filter(pk=job.host_id).first()
             busy = Job.objects.filter(host_id=job.host_id, status=Job.Status.RUNNING,
-                                      kind__in=Job.EXCLUSIVE_KINDS).exclude(pk=job.pk).exists()
+                                      kind__in=kinds.exclusive_keys()).exclude(pk=job.pk).exists()
             if busy:
                 # The lease of a waiting job: its task polls again before then, so the reaper leaves it be.
                 job.phase = "waiting for the host"
@@ -255,9 +251,8 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
 
 
 def record(job: Job, from_status: str, to_status: str, reason: Text, *, actor=None, at=None) -> JobTransition:
-    return JobTransition.objects.create(job=job, from_status=from_status, to_status=to_status, actor=actor,
-                                        reason=reason.english, reason_detail=reason.as_json(),
-                                        created_at=at or timezone.now())
+    """A transition row that is not a move: the job's creation, or a note (from == to)."""
+    return job.record_transition(from_status, to_status, actor=actor, reason=reason, at=at)
 
 
 def _end(job: Job, status: str, failure: str, message: Text, *, actor=None, **fields) -> None:
@@ -266,18 +261,13 @@ def _end(job: Job, status: str, failure: str, message: Text, *, actor=None, **fi
           failure_detail=message.as_json(), **fields)
 
 
-def _move(job: Job, to_status: str, reason: Text, *, actor=None, **fields) -> None:
-    """Change a job's status only from a state that allows it, and record the move."""
-    allowed_from = [s for s, targets in Job.TRANSITIONS.items() if to_status in targets]
+def _move(job: Job, to_status: str, reason: Text, *, actor=None, **fields) -> bool:
+    """Change a job's status only along ``Job.TRANSITIONS`` and only from the status this copy
+    holds (a job another process has moved stays as it is), and record the move."""
     now = timezone.now()
-    values = {"status": to_status, **fields}
     if to_status in Job.FINAL:
-        values.update(finished_at=now, lease_until=None)
-    changed = Job.objects.filter(pk=job.pk, status__in=allowed_from).update(**values)
-    if changed:
-        record(job, job.status, to_status, reason, actor=actor, at=now)
-        for name, value in values.items():
-            setattr(job, name, value)
+        fields.update(finished_at=now, lease_until=None)
+    return states.move(job, to_status, actor=actor, reason=reason, at=now, **fields)
 
 
 def hand_over(job: Job) -> None:
@@ -330,11 +320,8 @@ def complete(job: Job, exit_code: int, result: dict) -> None:
         _move(job, Job.Status.SUCCEEDED, Text(N_("Finished.")), exit_code=exit_code, result=result, progress=100)
         if job.status != Job.Status.SUCCEEDED:
             return
-        if job.kind == Job.Kind.ENV_PROBE:
-            EnvSnapshot.objects.create(host=job.host, job=job, data=result)
-        else:
-            job.result = record_job_result(job)
-            job.save(update_fields=["result"])
+        job.result = job.job_kind.record(job, dict(result))
+        job.save(update_fields=["result"])
 
 
 def fail_from_error(job_id: int, error: JobError) -> None:

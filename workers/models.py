@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Customer, Engagement, Stage
 
-from . import secrets
-from .errors import localize
+from . import kinds, secrets
+from .errors import Text, localize
 
 secrets.register("workers.AscendHost", "secret")
 
@@ -21,14 +21,6 @@ hostname_validator = RegexValidator(
 )
 username_validator = RegexValidator(r"^[a-z_][a-z0-9_.\-]*$", _("Enter a Unix user name."))
 path_validator = RegexValidator(r"^[^\x00\n\r]*$", _("A path cannot hold control characters."))
-
-
-class HostQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "HostQuerySet":
-        """Hosts of customers whose engagements I can see; customers see none (hosts are internal)."""
-        if not getattr(user, "is_authenticated", False) or not user.is_provider_staff:
-            return self.none()
-        return self.filter(customer__engagements__in=Engagement.objects.visible_to(user)).distinct()
 
 
 class AscendHost(models.Model):
@@ -64,8 +56,6 @@ class AscendHost(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = HostQuerySet.as_manager()
-
     class Meta:
         ordering = ["customer", "name"]
         verbose_name = _("Ascend host")
@@ -100,18 +90,11 @@ class AscendHost(models.Model):
 
 
 class Job(models.Model):
-    """A job on a host: probe, analysis, training, benchmark or evaluation.
+    """A job on a host, of one of the registered kinds (``workers.kinds``).
 
-    Allowed status moves are in ``TRANSITIONS``; ``workers.jobs`` changes the status and
-    records a ``JobTransition`` for every move.
+    Allowed status moves are in ``TRANSITIONS``; ``workers.jobs`` changes the status, through
+    ``common.states.move``, which records a ``JobTransition`` (``record_transition``) for every move.
     """
-
-    class Kind(models.TextChoices):
-        ENV_PROBE = "env_probe", _("Environment probe")
-        MIGRATION_ANALYSIS = "migration_analysis", _("Migration analysis")
-        TRAINING_RUN = "training_run", _("Training run")
-        INFERENCE_BENCHMARK = "inference_benchmark", _("Inference benchmark")
-        EVALUATION = "evaluation", _("Evaluation")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -145,11 +128,9 @@ class Job(models.Model):
         "retrying": _("retrying"),
     }
     FINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST}
-    # Kinds that occupy the NPUs: one at a time per host; probes may run beside them.
-    EXCLUSIVE_KINDS = {Kind.TRAINING_RUN, Kind.INFERENCE_BENCHMARK, Kind.EVALUATION}
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=kinds.choices)
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="jobs")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="jobs")
     host = models.ForeignKey(AscendHost, on_delete=models.PROTECT, related_name="jobs")
@@ -187,6 +168,23 @@ class Job(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
+    def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None) -> "JobTransition":
+        """A ``JobTransition`` (a move, or with from == to a note); ``reason`` is a ``Text``, stored
+        in English and as msgid and parameters for the reader's language, or a plain string."""
+        detail = reason.as_json() if isinstance(reason, Text) else {}
+        return JobTransition.objects.create(job=self, from_status=from_status, to_status=to_status, actor=actor,
+                                            reason=str(reason or ""), reason_detail=detail,
+                                            created_at=at or timezone.now())
+
+    @property
+    def job_kind(self) -> "kinds.JobKind":
+        return kinds.get(self.kind)
+
+    @property
+    def result_template(self) -> str:
+        """The template of this kind's result (the job page asks the kind, never branches on it)."""
+        return self.job_kind.result_template
+
     @property
     def failure_text(self) -> str:
         return localize(self.failure_detail, self.failure_message)
@@ -203,6 +201,8 @@ class Job(models.Model):
 
 
 class JobTransition(models.Model):
+    """A recorded status change of a job (who, when, from, to, why), or a note (from == to)."""
+
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=20, choices=Job.Status.choices)
     to_status = models.CharField(max_length=20, choices=Job.Status.choices)

@@ -10,17 +10,14 @@ import hashlib
 import os
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.utils import timezone
 from django.utils.translation import gettext_noop as N_
 
-from . import jobs, remote
+from . import jobs, kinds, remote
 from .errors import JobError, PermanentError, Reason, Text, TransientError
-from .kinds import KINDS
 from .models import Job, JobFile
 from .ssh import Session, as_text
 
@@ -54,7 +51,7 @@ def read_tail(path: Path, size: int = TAIL_BYTES) -> str:
 
 def supervise(job: Job) -> None:
     """Run the job to an end state. Raises TransientError for the task to retry."""
-    kind = KINDS[job.kind]
+    kind = kinds.get(job.kind)
     plan = kind.plan(job.parameters, job.host)
     run_dir = remote.job_dir(job.host.work_root, str(job.uuid))
     log_path = local_log_path(job)
@@ -153,7 +150,7 @@ def _follow(job: Job, session: Session, run_dir: str, log_path: Path, kind) -> i
             if jobs.cancel_requested(job):
                 _kill(session, run_dir)
                 _pull_log(job, session, run_dir, log_path)
-                _save_progress(job, log_path, force=True)
+                _save_progress(job, log_path)
                 jobs.finish(job, Job.Status.CANCELLED, reason=Job.Failure.CANCELLED,
                             message=Text(N_("Cancelled from the portal; the remote process group was stopped.")))
                 return None
@@ -171,7 +168,7 @@ def _drain(job: Job, session: Session, run_dir: str, log_path: Path) -> None:
     """After the command ended, pull the rest of its log, however long, renewing the lease."""
     while len(_pull_log(job, session, run_dir, log_path)) == READ_BYTES:
         _save_progress(job, log_path)
-    _save_progress(job, log_path, force=True)
+    _save_progress(job, log_path)
 
 
 def _pull_log(job: Job, session: Session, run_dir: str, log_path: Path) -> bytes:
@@ -184,7 +181,7 @@ def _pull_log(job: Job, session: Session, run_dir: str, log_path: Path) -> bytes
     return data
 
 
-def _save_progress(job: Job, log_path: Path, force: bool = False) -> None:
+def _save_progress(job: Job, log_path: Path) -> None:
     size = log_path.stat().st_size
     jobs.heartbeat(job, log_bytes=size, tail=read_tail(log_path), progress=job.progress)
 
@@ -219,10 +216,6 @@ def _fetch_results(job: Job, session: Session, run_dir: str, names: list[str]) -
             if size <= 16 * 1024 * 1024:
                 fetched[name] = tmp.read()
     return fetched
-
-
-def lease_deadline() -> timezone.datetime:
-    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
 
 
 __all__ = ["supervise", "local_log_path", "read_tail", "JobError", "TransientError"]

@@ -1,22 +1,25 @@
 """Hosts and jobs in the browser: register a host and confirm its key, test it, run jobs from
 a stage, watch the live log, cancel. Views parse input and call ``workers.jobs``."""
 
+import copy
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from engagements.forms import apply_errors
-from engagements.models import Customer, Engagement, Stage
+from common import access
+from common.forms import apply_errors
+from engagements.models import Customer, Stage
 
-from . import jobs
-from .kinds import PROBE_MARK
+from . import jobs, kinds
 from .models import AscendHost, Job
 from .runner import local_log_path, read_tail
 from .snapshots import diff_snapshots
@@ -44,9 +47,7 @@ class HostForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if "customer" in self.fields:
-            self.fields["customer"].queryset = Customer.objects.filter(
-                engagements__in=Engagement.objects.visible_to(user)
-            ).distinct()
+            self.fields["customer"].queryset = access.scope(user, Customer)
 
     def secret_field(self) -> str:
         method = self.cleaned_data.get("auth_method") or (self.instance.auth_method if self.instance.pk else "")
@@ -81,20 +82,19 @@ class HostEditForm(HostForm):
 
 
 class JobForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Job"), choices=Job.Kind.choices)
-    host = forms.ModelChoiceField(label=gettext_lazy("Host"), queryset=AscendHost.objects.none())
-    command = forms.CharField(label=gettext_lazy("Command"), required=False,
-                              help_text=gettext_lazy("Training, benchmark or evaluation command."))
-    workdir = forms.CharField(label=gettext_lazy("Working directory"), required=False)
-    code_dir = forms.CharField(label=gettext_lazy("Code directory (migration analysis)"), required=False)
-    loss_pattern = forms.CharField(label=gettext_lazy("Loss pattern (regular expression)"), required=False)
-    score_pattern = forms.CharField(label=gettext_lazy("Score pattern (regular expression)"), required=False)
-    score_key = forms.CharField(label=gettext_lazy("Score JSON key"), required=False)
-    dataset = forms.CharField(label=gettext_lazy("Data set (evaluation)"), required=False)
-    timeout_s = forms.IntegerField(label=gettext_lazy("Time limit (s)"), initial=3600, min_value=1)
+    """A job of one kind: its host, then the fields that kind declares (and only those)."""
 
-    def __init__(self, *args, stage: Stage, **kwargs):
+    kind = forms.ChoiceField(label=gettext_lazy("Job"), choices=kinds.choices)
+    host = forms.ModelChoiceField(label=gettext_lazy("Host"), queryset=AscendHost.objects.none())
+
+    def __init__(self, *args, stage: Stage, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields.update(copy.deepcopy(kinds.get(kind).fields))
+        self.fields["kind"].initial = kind
+        # Choosing another kind reloads the form with that kind's fields (what was typed stays).
+        self.fields["kind"].widget.attrs.update({
+            "hx-get": reverse("stage_jobs", args=[stage.uuid]), "hx-target": "#job-form", "hx-select": "#job-form",
+            "hx-swap": "outerHTML", "hx-include": "closest form", "hx-sync": "closest form:replace"})
         hosts = AscendHost.objects.filter(customer_id=stage.engagement.customer_id)
         self.fields["host"].queryset = hosts
         if len(hosts) == 1:  # the usual case: the customer's one host, chosen already
@@ -102,23 +102,32 @@ class JobForm(forms.Form):
         elif not hosts:
             self.fields["host"].help_text = _("This customer has no registered host yet: register one under Hosts.")
 
+    @staticmethod
+    def chosen_kind(request) -> str:
+        """The kind asked for (posted, or picked in the form before it is posted); the first by default."""
+        keys = [key for key, _label in kinds.choices()]
+        asked = request.POST.get("kind") or request.GET.get("kind")
+        return asked if asked in keys else keys[0]
 
-def _visible_host(request, uuid) -> AscendHost:
-    return get_object_or_404(AscendHost.objects.visible_to(request.user).select_related("customer"), uuid=uuid)
+
+def _visible_host(request, uuid, action: str = "view") -> AscendHost:
+    """A host in scope (404 otherwise) that the user may ``action`` (403 otherwise)."""
+    host = access.get_or_404(request.user, AscendHost, related=("customer",), uuid=uuid)
+    access.require(request.user, action, host)
+    return host
 
 
 def _visible_job(request, uuid) -> Job:
-    return get_object_or_404(
-        Job.objects.filter(engagement__in=Engagement.objects.visible_to(request.user))
-        .select_related("host", "stage", "engagement", "started_by"),
-        uuid=uuid,
-    )
+    """A job in scope (404 otherwise) that the user may read (403 otherwise)."""
+    job = access.get_or_404(request.user, Job, related=("host", "stage", "engagement", "started_by"), uuid=uuid)
+    access.require(request.user, "view", job)
+    return job
 
 
 @login_required
 def host_list(request):
-    if not request.user.is_provider_staff:
-        raise Http404
+    if not access.can_list(request.user, AscendHost):
+        raise PermissionDenied(_("Hosts are internal to the service provider."))
     form = HostForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -128,7 +137,7 @@ def host_list(request):
         else:
             return redirect("host_detail", uuid=host.uuid)
     form.blank_secrets()
-    hosts = AscendHost.objects.visible_to(request.user).select_related("customer")
+    hosts = access.scope(request.user, AscendHost).select_related("customer")
     return render(request, "workers/host_list.html", {"hosts": hosts, "form": form},
                   status=400 if form.is_bound else 200)
 
@@ -156,8 +165,7 @@ def host_detail(request, uuid):
 
 @login_required
 def host_edit(request, uuid):
-    host = _visible_host(request, uuid)
-    jobs.require_host_admin(request.user, host.customer)
+    host = _visible_host(request, uuid, "change")
     form = HostEditForm(request.POST or None, instance=AscendHost.objects.get(pk=host.pk), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -179,7 +187,7 @@ def host_edit(request, uuid):
 @login_required
 @require_POST
 def host_pin_key(request, uuid):
-    host = _visible_host(request, uuid)
+    host = _visible_host(request, uuid, "change")
     try:
         jobs.check_pin_host_key(request.user, host, request.POST.get("key_type", ""), request.POST.get("key_base64", ""),
                                 request.POST.get("fingerprint", ""))
@@ -193,8 +201,7 @@ def host_pin_key(request, uuid):
 @login_required
 @require_POST
 def host_test(request, uuid):
-    host = _visible_host(request, uuid)
-    jobs.require_host_admin(request.user, host.customer)
+    host = _visible_host(request, uuid, "change")
     check = jobs.check_connection(host)
     if check["ok"]:
         messages.success(request, _("Connected in %(ms)s ms · %(os)s · npu-smi %(npu)s") % {
@@ -206,10 +213,10 @@ def host_test(request, uuid):
 
 @login_required
 def stage_jobs(request, uuid):
-    stage = get_object_or_404(Stage.objects.visible_to(request.user).select_related("engagement"), uuid=uuid)
-    if not request.user.is_provider_staff:
-        raise PermissionDenied(_("Jobs are internal to the service provider."))
-    form = JobForm(request.POST or None, stage=stage)
+    stage = access.get_or_404(request.user, Stage, related=("engagement",), uuid=uuid)
+    access.require(request.user, "view_internal", stage.engagement, _("Jobs are internal to the service provider."))
+    kind = JobForm.chosen_kind(request)
+    form = JobForm(request.POST or None, stage=stage, kind=kind, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         host, kind = data.pop("host"), data.pop("kind")
@@ -220,7 +227,7 @@ def stage_jobs(request, uuid):
         else:
             return redirect("job_detail", uuid=job.uuid)
     return render(request, "workers/stage_jobs.html", {
-        "stage": stage, "engagement": stage.engagement, "form": form,
+        "stage": stage, "engagement": stage.engagement, "form": form, "kind": kind,
         "jobs": stage.jobs.select_related("host", "started_by")[:50],
     }, status=400 if form.is_bound else 200)
 
@@ -228,22 +235,18 @@ def stage_jobs(request, uuid):
 @login_required
 def job_detail(request, uuid):
     job = _visible_job(request, uuid)
-    if not request.user.is_provider_staff:
-        raise Http404
     return render(request, "workers/job_detail.html", {"job": job, "tail": _tail(job)})
 
 
 def _tail(job: Job) -> str:
     tail = job.output_tail if job.output_tail or not job.is_final else read_tail(local_log_path(job))
-    return tail.replace(PROBE_MARK, "── ")  # the wrapper's section lines read as headings (the download keeps them)
+    return tail.replace(kinds.SECTION_MARK, "── ")  # the wrapper's section lines read as headings (the download keeps them)
 
 
 @login_required
 def job_live(request, uuid):
     """The htmx fragment polled every 2 s; polling stops (HTTP 286) once the job has ended."""
     job = _visible_job(request, uuid)
-    if not request.user.is_provider_staff:
-        raise Http404
     response = render(request, "workers/partials/job_live.html", {"job": job, "tail": _tail(job)})
     if job.is_final:
         stop = HttpResponseStopPolling(response.content)
@@ -254,8 +257,6 @@ def job_live(request, uuid):
 @login_required
 def job_log(request, uuid):
     job = _visible_job(request, uuid)
-    if not request.user.is_provider_staff:
-        raise Http404
     path = local_log_path(job)
     if not path.exists():
         raise Http404

@@ -1,5 +1,5 @@
 """Query filters of the API (django-filter). They narrow a queryset that is already scoped
-to the user (``permissions.scoped``); related objects are named by UUID or username."""
+to the user (``common.access.scope``); related objects are named by UUID or username."""
 
 import django_filters
 from django.db.models import Q

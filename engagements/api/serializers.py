@@ -4,11 +4,15 @@ for shape here and then go through the ``check_*`` services, which decide the re
 Fields listed in ``Meta.staff_only_fields`` are what the HTML pages show only to the
 service provider's staff: customer contacts never receive them."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from common import access
+
+from ..access import is_staff
 from ..models import ChecklistItem, Customer, Engagement, MigrationModel, Risk, Stage, StageTransition, User, WorkLog
-from .permissions import is_staff, scoped
 
 STAFF_ONLY = _("Provider staff only: absent for customer contacts.")
 
@@ -41,7 +45,7 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
         request = self.context.get("request")
         if request is None:
             return self.model.objects.none()
-        return scoped(request.user, self.model)
+        return access.scope(request.user, self.model)
 
 
 class ConsultantUsernamesField(serializers.ManyRelatedField):
@@ -69,6 +73,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["uuid", "name", "short_name"]
 
 
+@extend_schema_serializer(deprecate_fields=["actual_person_days"])
 class EngagementSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
     customer = serializers.SlugRelatedField(slug_field="uuid", queryset=Customer.objects.all(),
                                             help_text=_("Customer UUID"))
@@ -82,8 +87,12 @@ class EngagementSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
     progress = serializers.SerializerMethodField(help_text=_("Share done, 0..1"))
     planned_person_days = serializers.DecimalField(source="planned_pd", max_digits=8, decimal_places=2,
                                                    read_only=True, help_text=STAFF_ONLY)
-    actual_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2,
+    logged_person_days = serializers.DecimalField(source="logged_pd", max_digits=8, decimal_places=2,
                                                   read_only=True, help_text=STAFF_ONLY)
+    actual_person_days = serializers.DecimalField(
+        source="logged_pd", max_digits=8, decimal_places=2, read_only=True,
+        help_text=format_lazy("{} {}", _("Deprecated: the same figure as logged_person_days, which replaces it."),
+                              STAFF_ONLY))
     late_stages = serializers.IntegerField(read_only=True, help_text=STAFF_ONLY)
 
     class Meta:
@@ -92,9 +101,10 @@ class EngagementSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
                   "scope_inference_migration", "scope_tuning", "source_platform", "target_platform", "target_framework",
                   "start_date", "end_date", "pm", "consultants", "status", "loss_mre_threshold",
                   "score_diff_threshold", "loss_warmup_steps", "acceptance_signed_at", "progress",
-                  "planned_person_days", "actual_person_days", "late_stages", "internal_notes"]
+                  "planned_person_days", "logged_person_days", "actual_person_days", "late_stages", "internal_notes"]
         read_only_fields = ["acceptance_signed_at"]
-        staff_only_fields = ["planned_person_days", "actual_person_days", "late_stages", "internal_notes"]
+        staff_only_fields = ["planned_person_days", "logged_person_days", "actual_person_days", "late_stages",
+                             "internal_notes"]
 
     def get_progress(self, engagement) -> float:
         return round(engagement.progress(), 4)
@@ -123,7 +133,7 @@ class StageSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
 
     engagement = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
     progress = serializers.SerializerMethodField(help_text=_("Share done, 0..1"))
-    logged_person_days = serializers.DecimalField(source="actual_pd", max_digits=8, decimal_places=2,
+    logged_person_days = serializers.DecimalField(source="logged_pd", max_digits=8, decimal_places=2,
                                                   read_only=True, help_text=STAFF_ONLY)
     is_late = serializers.SerializerMethodField()
     allowed_moves = serializers.SerializerMethodField(help_text=_("Statuses the stage may move to now"))

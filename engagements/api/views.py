@@ -1,53 +1,22 @@
-"""API viewsets. Querysets come from ``permissions.scoped`` (out of scope is 404); every
-write goes through a ``check_*`` service (its PermissionDenied is 403, ValidationError 400)."""
+"""API viewsets. Querysets come from the access policies (``common.access``: out of scope is
+404, refused 403); every write goes through a ``check_*`` service (its PermissionDenied is
+403, ValidationError 400)."""
 
 from collections import defaultdict
 
-from django.utils import translation
-from django_filters.rest_framework import DjangoFilterBackend
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
+
+from common import access
+from common.api import ScopedViewSet
 
 from .. import services
 from ..models import ChecklistItem, Customer, Engagement, MigrationModel, Risk, Stage, WorkLog
 from . import filters, serializers
-from .permissions import ReadOnlyForCustomers, scoped
-
-
-class UserLanguageMixin:
-    """Answer in the language of the user's profile, as the pages do.
-
-    ``UserLanguageMiddleware`` runs before DRF authenticates a token, so for token users
-    the language is chosen here, once the user is known."""
-
-    def perform_authentication(self, request):
-        super().perform_authentication(request)
-        language = getattr(request.user, "language", "")
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-
-
-class ScopedViewSet(UserLanguageMixin, viewsets.GenericViewSet):
-    """Only objects in the user's scope exist here (others answer 404); customer contacts
-    read and never write (403)."""
-
-    permission_classes = [ReadOnlyForCustomers]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    model = None
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
-            return self.model.objects.none()
-        return scoped(self.request.user, self.model)
-
-    def fresh(self, obj):
-        """``obj`` read again through the list queryset, with its annotations."""
-        return self.get_queryset().get(pk=obj.pk)
 
 
 @extend_schema(auth=[], tags=["auth"])
@@ -93,6 +62,7 @@ class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         return page
 
     def create(self, request):
+        access.require(request.user, "manage", Engagement, _("Only a project manager can create engagements."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
@@ -207,6 +177,7 @@ class WorkLogViewSet(SavedThroughServices, ScopedViewSet, mixins.ListModelMixin,
     """Work logs (provider staff only). One person logs at most 1 person-day a day."""
 
     model = WorkLog
+    object_actions = {"destroy": "delete"}
     serializer_class = serializers.WorkLogSerializer
     filterset_class = filters.WorkLogFilter
     lookup_field = "uuid"
@@ -235,6 +206,7 @@ class RiskViewSet(SavedThroughServices, ScopedViewSet, mixins.ListModelMixin, mi
     """The risk register (provider staff only)."""
 
     model = Risk
+    object_actions = {"destroy": "delete"}
     serializer_class = serializers.RiskSerializer
     filterset_class = filters.RiskFilter
     lookup_field = "uuid"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TRAIN = ROOT / "workers" / "simhost" / "files" / "train.py"
+TRAIN = ROOT / "demo" / "simhost" / "files" / "train.py"
 
 
 def train_log(tmp_path, precision: str, steps: int = 120, lr: float = 0.05) -> Path:

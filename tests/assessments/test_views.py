@@ -37,7 +37,7 @@ def test_findings_filter_by_category_fix_and_file(client, consultant, engagement
     assert "torch.nn.DataParallel" in page and "torch.cdist" not in page
 
 
-@pytest.mark.parametrize("who,status", [("consultant", 200), ("pm", 200), ("other_consultant", 404), ("contact", 404)])
+@pytest.mark.parametrize("who,status", [("consultant", 200), ("pm", 200), ("other_consultant", 404), ("contact", 403)])
 def test_only_staff_of_the_engagement_see_assessments(client, request, engagement, analysis, who, status):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("engagement_assessments", args=[engagement.uuid])).status_code == status

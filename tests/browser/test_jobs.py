@@ -50,3 +50,27 @@ def test_a_running_training_job_is_cancelled_from_the_browser(sign_in, live_serv
     page.click('[data-testid="cancel-job"]')
     expect(page.locator('[data-testid="job-status"]')).to_have_text("Cancelled", timeout=60_000)
     assert Job.objects.get().status == Job.Status.CANCELLED
+
+
+def test_the_job_form_shows_only_the_chosen_kinds_fields(sign_in, live_server, consultant, engagement, worker,
+                                                         sim_host):
+    """Each kind declares its fields; choosing a kind swaps them in (the host chosen stays)."""
+    from workers import kinds
+
+    page = open_jobs_page(sign_in, live_server, consultant, engagement, "env_setup")
+    page.wait_for_load_state("load")  # htmx has processed the form (it loads deferred)
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    page.select_option('select[name="host"]', label=str(sim_host))
+    for kind in kinds.all_kinds():
+        page.select_option('select[name="kind"]', kind.key)
+        expect(page.locator(f'[data-testid="job-form"][data-kind="{kind.key}"]')).to_have_count(1)
+        for name in ("command", "code_dir", "score_pattern", "loss_pattern", "checkpoint_dir", "timeout_s"):
+            expect(page.locator(f'[data-testid="job-form"] [name="{name}"]')).to_have_count(
+                1 if name in kind.fields else 0)
+        expect(page.locator('select[name="host"]')).to_have_value(str(sim_host.pk))
+    page.select_option('select[name="kind"]', "disk_check")
+    expect(page.locator('[data-testid="job-form"] [name="command"]')).to_have_count(0)
+    page.click('[data-testid="start-job"]')
+    expect(page.locator('[data-testid="job-status"]')).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator('[data-testid="free-inodes"]')).to_contain_text("%")
+    page.screenshot(path="/tmp/job_disk_check.png", full_page=True)

@@ -585,26 +585,26 @@ class TestProgress:
 
         figures = Engagement.objects.with_figures().get(pk=engagement.pk)
         assert figures.planned_pd == Decimal("16.5")
-        assert figures.actual_pd == Decimal("3.5")
+        assert figures.logged_pd == Decimal("3.5")
         assert figures.late_stages == 3
         late = {stage.key for stage in Stage.objects.filter(engagement=engagement) if stage.is_late()}
         assert late == {StageKey.SURVEY, StageKey.ENV_SETUP, StageKey.TRAINING_ADAPTATION}
-        per_stage = {stage.key: stage.actual_pd for stage in Stage.objects.with_figures().filter(engagement=engagement)}
+        per_stage = {stage.key: stage.logged_pd for stage in Stage.objects.with_figures().filter(engagement=engagement)}
         assert per_stage[StageKey.SURVEY] == Decimal("2.5")
         assert per_stage[StageKey.PLAN] == Decimal("0.5")
         assert per_stage[StageKey.ENV_SETUP] == Decimal("0.5")
         assert per_stage[StageKey.INFERENCE_TUNING] == Decimal("0")
         other = Engagement.objects.with_figures().get(pk=second_engagement.pk)
-        assert (other.planned_pd, other.actual_pd, other.late_stages) == (Decimal("0"), Decimal("1"), 0)
+        assert (other.planned_pd, other.logged_pd, other.late_stages) == (Decimal("0"), Decimal("1"), 0)
 
     def test_figures_follow_edits_and_deletes_of_logs(self, consultant, pm, engagement):
         survey = stage_of(engagement)
         log = services.check_log_work(consultant, survey, days_ago(1), "1", "Full day")
         services.check_log_work(consultant, survey, days_ago(2), "0.5", "Half")
         services.check_log_work(consultant, survey, days_ago(1), "0.5", "Half in the end", log=WorkLog.objects.get(pk=log.pk))
-        assert Engagement.objects.with_figures().get(pk=engagement.pk).actual_pd == Decimal("1")
+        assert Engagement.objects.with_figures().get(pk=engagement.pk).logged_pd == Decimal("1")
         services.check_delete_work_log(pm, WorkLog.objects.get(pk=log.pk))
-        assert Engagement.objects.with_figures().get(pk=engagement.pk).actual_pd == Decimal("0.5")
+        assert Engagement.objects.with_figures().get(pk=engagement.pk).logged_pd == Decimal("0.5")
 
 
 # --- dates in order ---------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def test_over_planned_person_days_is_filtered_over_every_page(client, pm, consul
         page = response.context["page"]
         assert (page.number, page.paginator.count, len(page)) == (number, 27, 25 if number == 1 else 2)
         shown += [engagement.code for engagement in page]
-        assert all(engagement.actual_pd > engagement.planned_pd for engagement in page)
+        assert all(engagement.logged_pd > engagement.planned_pd for engagement in page)
         assert all(len(engagement.ordered_stages()) == 7 for engagement in page)
     assert shown == sorted(over, reverse=True)  # newest first, each once, none within plan
 

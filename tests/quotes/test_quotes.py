@@ -8,11 +8,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessments.models import MigrationAnalysis
+from common import access
 from engagements import services as engagement_services
 from reports import quotes
 from reports.models import Quote, QuoteEvent, QuoteLine, RateCardItem
 
 pytestmark = pytest.mark.django_db
+
+
+def _quotes_for(user):
+    return access.scope(user, Quote)
 
 
 def item(code):
@@ -149,10 +154,10 @@ def test_the_customer_accepts_and_it_is_recorded(pm, contact, customer_a):
 def test_who_sees_and_decides(pm, consultant, other_consultant, contact, stranger, customer_a, engagement):
     quote = quotes.check_create_quote(pm, customer=customer_a, engagement=engagement, title="Q")
     quotes.check_set_lines(pm, quote, [{"item": item("survey-assessment"), "person_days": "1"}])
-    assert quote not in quotes.quotes_visible_to(contact)  # drafts are internal
+    assert quote not in _quotes_for(contact)  # drafts are internal
     quotes.check_send(pm, quote)
-    assert quote in quotes.quotes_visible_to(contact) and quote in quotes.quotes_visible_to(consultant)
-    assert quote not in quotes.quotes_visible_to(stranger) and quote not in quotes.quotes_visible_to(other_consultant)
+    assert quote in _quotes_for(contact) and quote in _quotes_for(consultant)
+    assert quote not in _quotes_for(stranger) and quote not in _quotes_for(other_consultant)
     with pytest.raises(PermissionDenied):
         quotes.check_decide(stranger, quote, accept=True, password="correct-horse-battery", name="X")
     with pytest.raises(PermissionDenied):

@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, transaction
 
+from common import access
 from engagements.models import Engagement
 from reports import services
 from reports.models import ReportVersion, SignOffEvent
@@ -39,7 +40,7 @@ def test_a_chinese_report_has_the_headings_figures_fonts_and_charts(pm, acceptan
     flat = "".join(text.split())
     assert "训练任务" in flat and "上传的日志" in flat and "Uploaded log" not in text  # sources in Chinese
     assert "Trainingjob" not in flat and "overcommonsteps" not in flat  # the formula too
-    assert version.data["overall"] == "pass" and "workers.parsers.evaluation" in text  # scores trace to a job
+    assert version.data["overall"] == "pass" and "assessments.parsers.evaluation" in text  # scores trace to a job
 
 
 def test_a_report_speaks_one_language_whatever_the_worker_speaks(pm, acceptance_ready, tmp_path):
@@ -155,12 +156,12 @@ def test_events_are_append_only_and_chained(pm, contact, acceptance_ready):
 
 def test_a_customer_sees_only_issued_versions_of_their_own_engagements(pm, contact, acceptance_ready, other_engagement):
     draft = rendered(pm, acceptance_ready)
-    assert not services.versions_visible_to(contact).exists()
+    assert not access.scope(contact, ReportVersion).exists()
     services.check_issue(pm, draft)
-    assert list(services.versions_visible_to(contact)) == [draft]
+    assert list(access.scope(contact, ReportVersion)) == [draft]
     other = rendered(pm, other_engagement)
     ReportVersion.objects.filter(pk=other.pk).update(status=ReportVersion.Status.ISSUED)  # issued to customer B
-    assert other not in services.versions_visible_to(contact)
+    assert other not in access.scope(contact, ReportVersion)
 
 
 def test_a_report_that_does_not_pass_is_neither_issued_nor_signed(pm, contact, acceptance_ready):

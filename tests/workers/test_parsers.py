@@ -1,14 +1,13 @@
 """The pure parsers on the real samples in shared/ascend_samples and on variations of them."""
 
 import math
-import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.parsers import evaluation, mindie_benchmark, npu_smi, training_log, versions
+from assessments.parsers import evaluation, mindie_benchmark, npu_smi, training_log, versions
 
 # Verbatim copies of files from shared/ascend_samples (see its README for their sources).
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -279,7 +278,7 @@ def test_extract_score_reads_back_any_printed_float(value):
 # --- the official analysis tool's CSV files ---------------------------------------------------
 
 def test_official_unsupported_and_performance_csv():
-    from workers.parsers.analysis_csv import parse_official_csv
+    from assessments.parsers.analysis_csv import parse_official_csv
 
     unsupported = parse_official_csv("unsupported_api.csv", sample("unsupported_api.csv"))
     assert [(r["file"], r["start_line"], r["api"], r["kind"]) for r in unsupported] == [
@@ -293,7 +292,7 @@ def test_official_unsupported_and_performance_csv():
 
 
 def test_official_csv_short_rows_empty_files_and_cuda_op_list():
-    from workers.parsers.analysis_csv import parse_official_csv
+    from assessments.parsers.analysis_csv import parse_official_csv
 
     assert parse_official_csv("unknown_api.csv", "File,Start Line,End Line,OP,Tips\nmodel.py,3,3,torch.foo\n") == [
         {"kind": "unknown", "file": "model.py", "start_line": 3, "end_line": 3, "api": "torch.foo", "tips": ""}]

@@ -7,7 +7,8 @@ import socket
 import subprocess
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workers.commands import quote_argv, sh_c
 from workers.errors import PermanentError, Reason, TransientError

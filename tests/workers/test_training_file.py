@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assessments.parsers import training_log
+from workers import kinds
 from workers.errors import PermanentError
-from workers.kinds import KINDS, PROBE_MARK
-from workers.parsers import training_log
+from workers.kinds import SECTION_MARK as PROBE_MARK
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "train_log_mindspeed_llm_megatron_and_fsdp2.txt"
-parse_file = KINDS["training_run"].parse_file
+parse_file = kinds.get("training_run").parse_file
 
 
 def as_lines(data: bytes):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from assessments.comparison import FAIL, PASS, compare_loss
-from workers.parsers.training_log import parse_training_log
+from assessments.parsers.training_log import parse_training_log
 
 
 class Command(BaseCommand):

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from common import access
+
 register = template.Library()
 
 
@@ -21,3 +23,9 @@ def percent3(fraction) -> str:
     if fraction is None or fraction == "":
         return "—"
     return f"{float(fraction):.3%}"
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action: str, obj) -> bool:
+    """``{% can "change" engagement as can_edit %}``: the access policy, as views ask it."""
+    return access.can(context["request"].user, action, obj)

@@ -15,8 +15,8 @@ A step logged twice (a resumed run) keeps its last value.
 import ast
 import math
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from statistics import median
 
 from . import NUMBER, to_number

@@ -13,8 +13,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.services import check_add_curve_from_log, check_set_score_baseline
+from demo.simhost import FILES
 from engagements import services
-from engagements.models import ChecklistItem, Customer, Engagement, MigrationModel, PerformanceBaseline, Risk, Stage, User
+from engagements.models import (
+    ChecklistItem,
+    Customer,
+    Engagement,
+    MigrationModel,
+    PerformanceBaseline,
+    Risk,
+    Stage,
+    User,
+)
+from reports.quotes import check_build_from_plan
 
 DEMO_PASSWORD = "ascend-demo-2026"
 DEMO_USERS = [
@@ -97,10 +109,6 @@ class Command(BaseCommand):
         """A GPU reference loss curve (a real fp32 run of the simulated host's training script)
         and a pre-migration score for the smart-grid engagement, so an NPU training job on the
         simulated host can be compared and reported; and a draft quote of the LLM plan."""
-        from assessments.services import check_add_curve_from_log, check_set_score_baseline
-        from reports.quotes import check_build_from_plan
-        from workers.simhost import FILES
-
         grid = Engagement.objects.get(code="GRID-2026-001")
         if not grid.loss_curves.filter(platform="gpu").exists():
             run = subprocess.run([sys.executable, str(FILES / "train.py"), "--steps", "200", "--precision", "fp32",

@@ -8,8 +8,9 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-
 from engagements.management.commands.seed_demo import DEMO_PASSWORD
+
+from demo.simhost import SSHD, SimulatedHost, register_demo_host
 
 
 def _interrupt(signum, frame):
@@ -73,8 +74,6 @@ class Command(BaseCommand):
 
     def _start_simhost(self):
         """The simulated Ascend host (sshd on loopback), registered for the demo customer."""
-        from workers.simhost import SSHD, SimulatedHost, register_demo_host
-
         if not os.path.exists(SSHD):
             self.stdout.write("No sshd here (apt-get install openssh-server): starting without the simulated host.")
             return None

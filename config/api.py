@@ -1,3 +1,6 @@
+"""The API's router: every app's viewsets under /api/, the schema and its Swagger UI. It lives
+here, above the apps, so no app imports another's API."""
+
 import base64
 import hashlib
 import re
@@ -10,9 +13,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from assessments.api import LossCurveViewSet
+from engagements.api import views
 from reports.api import ReportVersionViewSet, VerifyViewSet
-
-from . import views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")

@@ -17,6 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engagements.models import Customer, User
+from workers import jobs
+from workers.models import AscendHost
+
 FILES = Path(__file__).resolve().parent / "files"
 SSHD = "/usr/sbin/sshd"
 SIM_USER = "ascendsim"
@@ -263,10 +267,6 @@ DEMO_HOST_NAME = "sim-910b (demo)"
 def register_demo_host(info: SimHostInfo, public_key: tuple[str, str]):
     """Register the simulated host for the first demo customer with its key pinned, or bring
     an earlier registration up to date (the port changes between runs; the keys do not)."""
-    from engagements.models import Customer, User
-    from workers import jobs
-    from workers.models import AscendHost
-
     pm = User.objects.filter(role=User.Role.PM).order_by("pk").first()
     customer = Customer.objects.order_by("pk").first()
     if pm is None or customer is None:

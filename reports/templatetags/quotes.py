@@ -1,0 +1,14 @@
+"""Quoting on pages of lower layers: the assessments pages offer "quote this estimate"
+through these tags (a template loads a tag library by name, so no lower app imports reports)."""
+
+from django import template
+
+from ..quotes import current_items
+
+register = template.Library()
+
+
+@register.simple_tag
+def rate_items():
+    """The rate card valid today, for a "quote as" choice."""
+    return current_items()
