@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from common.access import register
 from engagements.access import EngagementPart
 
-from .models import BenchmarkRun, CurvePair, EvaluationRun, Finding, LossCurve, MigrationAnalysis, ScoreBaseline
+from .models import (
+    BenchmarkRun,
+    CurvePair,
+    EvaluationRun,
+    Finding,
+    LossCurve,
+    MigrationAnalysis,
+    ScoreBaseline,
+    TuningMeasure,
+)
 
 INTERNAL = _("Assessments are internal to the service provider.")
 CHANGE = _("You can view this engagement but not change it.")
@@ -52,3 +61,8 @@ class BenchmarkRunPolicy(AssessmentPart):
 @register
 class EvaluationRunPolicy(AssessmentPart):
     model = EvaluationRun
+
+
+@register
+class TuningMeasurePolicy(AssessmentPart):
+    model = TuningMeasure

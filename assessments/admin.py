@@ -1,12 +1,21 @@
 from django.contrib import admin
 
-from .models import BenchmarkRun, CurvePair, EvaluationRun, Finding, LossCurve, MigrationAnalysis, ScoreBaseline
+from .models import (
+    BenchmarkRun,
+    CurvePair,
+    EvaluationRun,
+    Finding,
+    LossCurve,
+    MigrationAnalysis,
+    ScoreBaseline,
+    TuningMeasure,
+)
 
 
 class FindingInline(admin.TabularInline):
     model = Finding
     extra = 0
-    fields = ["source", "category", "fix", "file", "line", "api", "resolution"]
+    fields = ["source", "category", "fix", "file", "line", "api", "resolution", "resolution_note"]
 
 
 @admin.register(MigrationAnalysis)
@@ -28,3 +37,8 @@ admin.site.register(BenchmarkRun)
 admin.site.register(EvaluationRun)
 admin.site.register(ScoreBaseline)
 admin.site.register(CurvePair)
+
+
+@admin.register(TuningMeasure)
+class TuningMeasureAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "stage", "model", "change", "before", "after"]

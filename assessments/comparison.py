@@ -15,17 +15,18 @@ in the active language (``translation.override`` around a call picks it).
 """
 
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 
 import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from common.units import convert
+
 PASS, FAIL, CANNOT = "pass", "fail", "cannot_compare"
 LOSS_FORMULA = gettext_noop("MRE = mean(|npu(s) - ref(s)| / |ref(s)|) over common steps s > skip")
 SCORE_FORMULAS = {
-    "relative": gettext_noop("difference = (migrated - baseline) / |baseline|"),
-    "absolute": gettext_noop("difference = migrated - baseline (points)"),
+    "relative": gettext_noop("deviation = |migrated - baseline| / |baseline|, in per cent"),
+    "absolute": gettext_noop("deviation = |migrated - baseline|, in points"),
 }
 
 
@@ -132,34 +133,70 @@ class ScoreComparison:
     baseline: float
     migrated: float
     mode: str
-    threshold: float
-    difference: float | None = None
+    threshold: float  # in the mode's unit: per cent (relative) or points (absolute)
+    direction: str = "higher"
+    difference: float | None = None  # in the mode's unit, signed (migrated - baseline)
+    better_than_baseline: bool = False
     formula: str = ""
+    worked: str = ""  # the formula with the figures put in
     reason: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def compare_score(baseline: float, migrated: float, *, threshold: float = 0.02, mode: str = "relative") -> ScoreComparison:
-    """PASS when the migrated score is within ``threshold`` of the pre-migration baseline
-    (relative by default; ``mode="absolute"`` compares in points)."""
+SCORE_DIRECTIONS = ("higher", "lower", "two_sided")
+
+
+def _figure(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def compare_score(baseline: float, migrated: float, *, threshold: float = 2.0, mode: str = "relative",
+                  direction: str = "higher") -> ScoreComparison:
+    """The migrated evaluation score against the pre-migration (or GPU) score.
+
+    - relative: deviation = |migrated - baseline| / |baseline|, in per cent;
+    - absolute: deviation = |migrated - baseline|, in points.
+    ``threshold`` is in that unit (2.0 = 2% or 2 points). With ``direction="higher"`` (the
+    default: higher is better) only a drop counts: a score better than the baseline by more
+    than the threshold passes, marked so; "lower" is the mirror (a rise counts); "two_sided"
+    fails any deviation of the threshold or more.
+    """
     if mode not in SCORE_FORMULAS:
         raise ValueError(f"unknown mode {mode!r}")
+    if direction not in SCORE_DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}")
     result = ScoreComparison(verdict=CANNOT, baseline=float(baseline), migrated=float(migrated), mode=mode,
-                             threshold=float(threshold), formula=_(SCORE_FORMULAS[mode]))
+                             threshold=float(threshold), direction=direction, formula=_(SCORE_FORMULAS[mode]))
     if not (np.isfinite(result.baseline) and np.isfinite(result.migrated)):
         result.verdict, result.reason = FAIL, _("A score is NaN or infinite.")
         return result
+    unit = "%" if mode == "relative" else _(" points")
     if mode == "relative":
         if result.baseline == 0:
             result.reason = _("The baseline score is 0: a relative difference is undefined; compare in points.")
             return result
-        result.difference = (result.migrated - result.baseline) / abs(result.baseline)
+        difference = (result.migrated - result.baseline) / abs(result.baseline) * 100
+        result.worked = (f"|{_figure(result.migrated)} - {_figure(result.baseline)}| / |{_figure(result.baseline)}| "
+                         f"= {abs(difference):.3g}%")
     else:
-        result.difference = result.migrated - result.baseline
-    result.verdict = PASS if abs(result.difference) < result.threshold else FAIL
+        difference = result.migrated - result.baseline
+        result.worked = f"|{_figure(result.migrated)} - {_figure(result.baseline)}| = {abs(difference):.3g}{unit}"
+    result.difference = difference
+    worse = {"higher": -difference, "lower": difference, "two_sided": abs(difference)}[direction]
+    result.verdict = PASS if worse < result.threshold else FAIL
+    result.better_than_baseline = direction != "two_sided" and -worse >= result.threshold
+    result.worked += f" {'<' if abs(difference) < result.threshold else '≥'} {_figure(result.threshold)}{unit}"
+    if result.better_than_baseline:
+        result.reason = _("Better than the baseline.")
+    elif result.verdict == FAIL:
+        result.reason = _("The score is %(diff)s%(unit)s from the baseline; the threshold is %(threshold)s%(unit)s.") % {
+            "diff": f"{difference:+.3g}", "threshold": _figure(result.threshold), "unit": unit}
     return result
+
+
+NOT_COMPARABLE = "not_comparable"
 
 
 @dataclass
@@ -167,34 +204,54 @@ class PerformanceComparison:
     verdict: str
     metric: str
     direction: str
-    baseline: Decimal
-    measured: Decimal | None
-    ratio: Decimal | None = None
+    baseline: float
+    unit: str
+    measured: float | None = None  # in the baseline's unit
+    measured_raw: float | None = None  # as measured, in ``measured_unit``
+    measured_unit: str = ""
+    required_fraction: float = 1.0
+    ratio: float | None = None  # measured / baseline
     reason: str = ""
 
     def as_dict(self) -> dict:
-        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
+        return asdict(self)
 
 
-def compare_performance(metric: str, direction: str, baseline, measured) -> PerformanceComparison:
-    """A contract baseline against the measured value: higher- or lower-is-better.
-    ``ratio`` is measured / baseline."""
-    baseline = Decimal(str(baseline))
-    result = PerformanceComparison(verdict=CANNOT, metric=metric, direction=direction, baseline=baseline, measured=None)
+def compare_performance(metric: str, direction: str, baseline, measured, *, unit: str = "", measured_unit: str = "",
+                        required_fraction: float = 1.0) -> PerformanceComparison:
+    """A contract baseline against the measured value, in comparable units.
+
+    higher is better: PASS when measured >= required_fraction x baseline;
+    lower is better:  PASS when measured <= baseline / required_fraction.
+    ``ratio`` is measured / baseline. A measurement whose unit does not measure what the
+    baseline's does is "not comparable" (never a FAIL); a missing one "cannot compare".
+    """
+    if direction not in ("higher", "lower"):
+        raise ValueError(f"unknown direction {direction!r}")
+    result = PerformanceComparison(verdict=CANNOT, metric=metric, direction=direction, baseline=float(baseline),
+                                   unit=unit or "", measured_unit=measured_unit or "",
+                                   required_fraction=float(required_fraction))
     if measured is None:
         result.reason = _("No measurement of this metric yet.")
         return result
-    measured = Decimal(str(measured))
-    result.measured = measured
-    if not measured.is_finite():
+    result.measured_raw = float(measured)
+    if not np.isfinite(result.measured_raw):
         result.verdict, result.reason = FAIL, _("The measurement is not a number.")
         return result
-    if baseline != 0:
-        result.ratio = (measured / baseline).quantize(Decimal("0.0001"))
+    converted = convert(result.measured_raw, measured_unit, unit) if (unit or measured_unit) else result.measured_raw
+    if converted is None:
+        result.verdict = NOT_COMPARABLE
+        result.reason = _("The measurement is in %(measured)s and the baseline in %(baseline)s: they cannot be "
+                          "compared. Choose the metric that measures the baseline's unit.") % {
+            "measured": measured_unit or "?", "baseline": unit or "?"}
+        return result
+    result.measured = converted
+    if not np.isfinite(result.baseline) or result.baseline <= 0 or result.required_fraction <= 0:
+        result.reason = _("The baseline must be a positive number.")
+        return result
+    result.ratio = converted / result.baseline
     if direction == "higher":
-        result.verdict = PASS if measured >= baseline else FAIL
-    elif direction == "lower":
-        result.verdict = PASS if measured <= baseline else FAIL
+        result.verdict = PASS if converted >= result.required_fraction * result.baseline else FAIL
     else:
-        raise ValueError(f"unknown direction {direction!r}")
+        result.verdict = PASS if converted <= result.baseline / result.required_fraction else FAIL
     return result

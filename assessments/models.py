@@ -5,12 +5,15 @@ from, so every figure traces back to its source."""
 import hashlib
 import uuid
 import zlib
+from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.units import UNIT_CHOICES
 from engagements.models import Engagement, MigrationModel, Stage
 
 
@@ -54,8 +57,10 @@ class Finding(models.Model):
 
     class Resolution(models.TextChoices):
         OPEN = "open", _("Open")
-        RESOLVED = "resolved", _("Resolved")
+        RESOLVED = "resolved", _("Fixed")
+        WORKAROUND = "workaround", _("Worked around")
         NOT_NEEDED = "not_needed", _("Not needed")
+        WONT_FIX = "wont_fix", _("Won't fix")
 
     analysis = models.ForeignKey(MigrationAnalysis, on_delete=models.CASCADE, related_name="findings")
     source = models.CharField(max_length=20, choices=Source.choices)
@@ -67,6 +72,10 @@ class Finding(models.Model):
     message = models.TextField(blank=True)
     message_zh = models.TextField(blank=True)
     resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, default=Resolution.OPEN)
+    resolution_note = models.TextField(_("how it was handled"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["file", "line", "id"]
@@ -155,6 +164,7 @@ class BenchmarkRun(models.Model):
     engagement's performance baselines in acceptance."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="benchmark_runs")
+    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="benchmark_run")
     summary = models.JSONField(default=dict)
     performance = models.JSONField(default=dict)
@@ -170,6 +180,7 @@ class EvaluationRun(models.Model):
     (``ScoreBaseline``) in acceptance."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="evaluation_runs")
+    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     job = models.OneToOneField("workers.Job", on_delete=models.CASCADE, related_name="evaluation_run")
     dataset = models.CharField(_("data set"), max_length=200, blank=True)
     score = models.FloatField(_("score"))
@@ -183,17 +194,29 @@ class ScoreBaseline(models.Model):
     """The pre-migration evaluation score on a data set, that the migrated model must match."""
 
     class Mode(models.TextChoices):
-        RELATIVE = "relative", _("Relative difference")
+        RELATIVE = "relative", _("Relative difference (%)")
         ABSOLUTE = "absolute", _("Absolute points")
 
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better (only a drop counts)")
+        LOWER = "lower", _("Lower is better (only a rise counts)")
+        TWO_SIDED = "two_sided", _("Either way counts")
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="score_baselines")
+    model = models.ForeignKey(MigrationModel, verbose_name=_("model"), on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="score_baselines")
     dataset = models.CharField(_("data set"), max_length=200)
     score = models.FloatField(_("pre-migration score"))
     mode = models.CharField(_("compare as"), max_length=10, choices=Mode.choices, default=Mode.RELATIVE)
+    threshold = models.DecimalField(_("threshold"), max_digits=6, decimal_places=3, default=Decimal("2.0"),
+                                    validators=[MinValueValidator(Decimal("0"))],
+                                    help_text=_("In per cent (relative) or in points (absolute)."))
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
 
     class Meta:
         ordering = ["dataset"]
-        constraints = [models.UniqueConstraint(fields=["engagement", "dataset"], name="one_score_baseline_per_dataset")]
+        constraints = [models.UniqueConstraint(fields=["engagement", "model", "dataset"], nulls_distinct=False,
+                                               name="one_score_baseline_per_model_dataset")]
 
     def __str__(self) -> str:
         return f"{self.dataset}: {self.score}"
@@ -212,3 +235,42 @@ class CurvePair(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["reference", "npu"], name="unique_curve_pair")]
+
+
+class TuningMeasure(models.Model):
+    """A tuning measure a consultant took on a stage (what was changed, for which model) and its
+    effect: the figure before and after, in one unit. Listed in the acceptance report."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="tuning_measures")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="tuning_measures")
+    model = models.ForeignKey(MigrationModel, verbose_name=_("model"), on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="tuning_measures")
+    change = models.TextField(_("what was changed"))
+    metric = models.CharField(_("figure"), max_length=100, blank=True, help_text=_("e.g. samples/s, first-token latency"))
+    unit = models.CharField(_("unit"), max_length=30, blank=True, choices=UNIT_CHOICES)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    before = models.FloatField(_("before"), null=True, blank=True)
+    after = models.FloatField(_("after"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["stage__order", "created_at"]
+        verbose_name = _("tuning measure")
+        verbose_name_plural = _("tuning measures")
+
+    def __str__(self) -> str:
+        return self.change[:80]
+
+    @property
+    def gain(self) -> float | None:
+        """The improvement as a fraction (positive is better), when both figures are there."""
+        if self.before in (None, 0) or self.after is None:
+            return None
+        change = (self.after - self.before) / abs(self.before)
+        return change if self.direction == self.Direction.HIGHER else -change

@@ -7,13 +7,16 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import access
+from engagements.services import criteria_changed
 
-from .comparison import FAIL, PASS, compare_loss, compare_performance, compare_score
-from .models import CurvePair, LossCurve, MigrationAnalysis, ScoreBaseline
+from .acceptance import acceptance
+from .models import CurvePair, Finding, LossCurve, MigrationAnalysis, ScoreBaseline, TuningMeasure
 from .parsers.training_log import parse_training_log
 
 
@@ -81,60 +84,86 @@ def check_unpair_curves(user, pair: CurvePair) -> None:
     pair.delete()
 
 
-def check_set_score_baseline(user, engagement, dataset: str, score, mode: str = "relative") -> ScoreBaseline:
+def check_set_score_baseline(user, engagement, dataset: str, score, mode: str = "relative", *, model=None,
+                             threshold=None, direction: str = "higher") -> ScoreBaseline:
+    """The pre-migration (or GPU) score a model must keep on a data set. ``threshold`` is in
+    per cent (relative) or points (absolute); by default the engagement's threshold."""
     access.require(user, "change", engagement)
-    baseline = ScoreBaseline.objects.filter(engagement=engagement, dataset=dataset.strip()).first() or \
-        ScoreBaseline(engagement=engagement, dataset=dataset.strip())
-    baseline.score, baseline.mode = score, mode
+    if model is not None and model.engagement_id != engagement.pk:
+        raise ValidationError({"model": _("The model belongs to another engagement.")})
+    dataset = (dataset or "").strip()
+    baseline = ScoreBaseline.objects.filter(engagement=engagement, model=model, dataset=dataset).first() or \
+        ScoreBaseline(engagement=engagement, model=model, dataset=dataset)
+    baseline.score, baseline.mode, baseline.direction = score, mode, direction
+    if threshold is not None:
+        baseline.threshold = threshold
+    elif baseline.pk is None and mode == ScoreBaseline.Mode.RELATIVE:
+        baseline.threshold = engagement.score_diff_threshold * 100
     baseline.full_clean(validate_constraints=False)
-    baseline.save()
+    with transaction.atomic():
+        baseline.save()
+        criteria_changed(engagement)
     return baseline
+
+
+def check_delete_score_baseline(user, baseline: ScoreBaseline) -> None:
+    access.require(user, "change", baseline)
+    with transaction.atomic():
+        baseline.delete()
+        criteria_changed(baseline.engagement)
+
+
+# --- findings: how each was handled -------------------------------------------------------------
+
+def check_resolve_findings(user, findings, resolution: str, note: str = "") -> int:
+    """Set the resolution (and how it was handled) of one finding or many (a filtered list);
+    returns how many changed. A finding closed other than "fixed" needs a note saying why."""
+    findings = list(findings.select_related("analysis__engagement"))
+    for engagement in {finding.analysis.engagement for finding in findings}:
+        access.require(user, "change", engagement)
+    if resolution not in Finding.Resolution.values:
+        raise ValidationError({"resolution": _("Choose a resolution.")})
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("Keep the note under 2,000 characters.")})
+    needs_note = resolution in (Finding.Resolution.WORKAROUND, Finding.Resolution.NOT_NEEDED,
+                                Finding.Resolution.WONT_FIX)
+    if needs_note and not note:
+        raise ValidationError({"note": _("Say how it was handled or why it is not fixed.")})
+    now = timezone.now()
+    ids = [finding.pk for finding in findings]
+    return Finding.objects.filter(pk__in=ids).update(
+        resolution=resolution, resolution_note=note, resolved_by=None if resolution == Finding.Resolution.OPEN else user,
+        resolved_at=None if resolution == Finding.Resolution.OPEN else now)
+
+
+# --- tuning measures --------------------------------------------------------------------------
+
+TUNING_FIELDS = ("model", "change", "metric", "unit", "direction", "before", "after")
+
+
+def check_save_tuning_measure(user, stage, fields: dict, measure: TuningMeasure | None = None) -> TuningMeasure:
+    """A tuning measure taken on a stage: what changed, for which model, the figure before and after."""
+    access.require(user, "change", stage.engagement)
+    model = fields.get("model")
+    if model is not None and model.engagement_id != stage.engagement_id:
+        raise ValidationError({"model": _("The model belongs to another engagement.")})
+    measure = measure or TuningMeasure(engagement=stage.engagement, stage=stage, created_by=user)
+    for name in TUNING_FIELDS:
+        if name in fields:
+            setattr(measure, name, fields[name])
+    measure.full_clean()
+    measure.save()
+    return measure
+
+
+def check_delete_tuning_measure(user, measure: TuningMeasure) -> None:
+    access.require(user, "change", measure)
+    measure.delete()
 
 
 # --- acceptance figures -----------------------------------------------------------------------
 
-def _measured(metric: str, engagement) -> tuple[float | None, object]:
-    """The latest measurement of a baseline's metric, and the record it came from."""
-    key = metric.split("(")[0].strip()
-    for run in engagement.benchmark_runs.select_related("job").order_by("-created_at"):
-        for table in (run.summary, {k: (v or {}).get("average") for k, v in run.performance.items()}, run.common):
-            value = table.get(key) if isinstance(table, dict) else None
-            if isinstance(value, (int, float)):
-                return float(value), run
-    for curve in engagement.loss_curves.filter(platform=LossCurve.Platform.NPU).order_by("-created_at"):
-        value = (curve.throughput or {}).get(key)
-        if isinstance(value, (int, float)):
-            return float(value), curve
-    return None, None
-
-
 def acceptance_figures(engagement) -> dict:
-    """Every comparison of the engagement's acceptance, with verdicts and their sources."""
-
-    threshold = float(engagement.loss_mre_threshold)
-    losses = []
-    for pair in engagement.curve_pairs.select_related("reference__job", "npu__job", "model"):
-        ref_steps, ref_losses = pair.reference.series()
-        npu_steps, npu_losses = pair.npu.series()
-        result = compare_loss(ref_steps, ref_losses, npu_steps, npu_losses, skip=engagement.loss_warmup_steps,
-                              threshold=threshold)
-        losses.append({"pair": pair, "result": result})
-    scores = []
-    for baseline in engagement.score_baselines.all():
-        run = engagement.evaluation_runs.filter(dataset=baseline.dataset).select_related("job").first()
-        result = compare_score(baseline.score, run.score, threshold=float(engagement.score_diff_threshold),
-                               mode=baseline.mode) if run else None
-        scores.append({"baseline": baseline, "run": run, "result": result})
-    performance = []
-    for baseline in engagement.baselines.all():
-        value, source = _measured(baseline.metric, engagement)
-        performance.append({"baseline": baseline, "source": source,
-                            "result": compare_performance(baseline.metric, baseline.direction, baseline.value, value)})
-    npu_curve = engagement.loss_curves.filter(platform=LossCurve.Platform.NPU, source=LossCurve.Source.JOB).first()
-    training = {"curve": npu_curve, "loss_changed": bool(npu_curve and npu_curve.loss_changed),
-                "checkpoints": list(npu_curve.checkpoints) if npu_curve else []}
-    training["verdict"] = PASS if training["loss_changed"] and training["checkpoints"] else FAIL
-    verdicts = [item["result"].verdict for item in losses + performance] + \
-               [item["result"].verdict if item["result"] else "cannot_compare" for item in scores] + [training["verdict"]]
-    overall = PASS if verdicts and all(v == PASS for v in verdicts) and losses else FAIL
-    return {"losses": losses, "scores": scores, "performance": performance, "training": training, "overall": overall}
+    """Every model's acceptance criteria with verdicts and their sources (``acceptance.acceptance``)."""
+    return acceptance(engagement)

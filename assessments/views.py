@@ -9,17 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from common import access
 from common.forms import apply_errors
-from engagements.models import Engagement
+from common.units import METRICS
+from engagements import services as engagement_services
+from engagements.models import Engagement, MigrationModel, PerformanceBaseline, Stage
 
 from . import services
 from .charts import curve_chart
-from .models import Finding, LossCurve, MigrationAnalysis, ScoreBaseline
+from .models import Finding, LossCurve, MigrationAnalysis, ScoreBaseline, TuningMeasure
 from .services import finding_counts
 
 
@@ -42,9 +45,60 @@ class PairForm(forms.Form):
 
 
 class ScoreBaselineForm(forms.Form):
+    model = forms.ModelChoiceField(label=gettext_lazy("Model"), queryset=MigrationModel.objects.none(), required=False)
     dataset = forms.CharField(label=gettext_lazy("Data set"), max_length=200)
     score = forms.FloatField(label=gettext_lazy("Pre-migration score"))
     mode = forms.ChoiceField(label=gettext_lazy("Compare as"), choices=ScoreBaseline.Mode.choices)
+    threshold = forms.DecimalField(label=gettext_lazy("Threshold"), required=False, min_value=0, max_digits=6,
+                                   decimal_places=3, help_text=gettext_lazy("In per cent (relative) or points "
+                                                                            "(absolute); empty: the engagement's."))
+    direction = forms.ChoiceField(label=gettext_lazy("Direction"), choices=ScoreBaseline.Direction.choices)
+
+    def __init__(self, *args, engagement=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if engagement is not None:
+            self.fields["model"].queryset = engagement.migration_models.all()
+
+
+class PerformanceBaselineForm(forms.ModelForm):
+    """A contract performance baseline of a model: the measured figure's key and its unit."""
+
+    class Meta:
+        model = PerformanceBaseline
+        fields = ["model", "category", "metric", "unit", "direction", "value", "required_fraction"]
+
+    def __init__(self, *args, engagement=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].required = True
+        self.fields["metric"].widget.attrs["list"] = "metric-keys"
+        if engagement is not None:
+            self.fields["model"].queryset = engagement.migration_models.all()
+
+
+class ModelAcceptanceForm(forms.ModelForm):
+    """What of a model is accepted: its scope, inference precision, or its exclusion."""
+
+    class Meta:
+        model = MigrationModel
+        fields = ["scope", "precision", "excluded_reason"]
+        widgets = {"excluded_reason": forms.TextInput()}
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(label=gettext_lazy("Resolution"), choices=Finding.Resolution.choices)
+    note = forms.CharField(label=gettext_lazy("How it was handled"), required=False, max_length=2000)
+
+
+class TuningMeasureForm(forms.ModelForm):
+    class Meta:
+        model = TuningMeasure
+        fields = ["model", "change", "metric", "unit", "direction", "before", "after"]
+        widgets = {"change": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, engagement=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if engagement is not None:
+            self.fields["model"].queryset = engagement.migration_models.all()
 
 
 def _staff_engagement(request, uuid) -> Engagement:
@@ -59,7 +113,8 @@ def engagement_assessments(request, uuid, forms_with_errors=None, status=200):
     engagement = _staff_engagement(request, uuid)
     curves = list(engagement.loss_curves.select_related("job", "model")[:20])
     context_forms = {"upload_form": CurveUploadForm(), "pair_form": PairForm(engagement=engagement),
-                     "score_form": ScoreBaselineForm(), **(forms_with_errors or {})}
+                     "score_form": ScoreBaselineForm(engagement=engagement),
+                     "baseline_form": PerformanceBaselineForm(engagement=engagement), **(forms_with_errors or {})}
     return render(request, "assessments/engagement_assessments.html", {
         **context_forms,
         "engagement": engagement,
@@ -69,6 +124,11 @@ def engagement_assessments(request, uuid, forms_with_errors=None, status=200):
         "curves": [(curve, curve_chart(curve, width=320, height=80)) for curve in curves],
         "benchmarks": engagement.benchmark_runs.select_related("job")[:20],
         "evaluations": engagement.evaluation_runs.select_related("job")[:20],
+        "models": [(model, ModelAcceptanceForm(instance=model, prefix=f"m{model.pk}"))
+                   for model in engagement.migration_models.all()],
+        "score_baselines": engagement.score_baselines.select_related("model"),
+        "performance_baselines": engagement.baselines.select_related("model"),
+        "metric_keys": sorted(METRICS),
     }, status=status)
 
 
@@ -123,9 +183,107 @@ def curve_unpair(request, uuid, pk):
 @login_required
 @require_POST
 def score_baseline(request, uuid):
-    return _post(request, uuid, "score_form", ScoreBaselineForm(request.POST),
-                 lambda eng, data: services.check_set_score_baseline(request.user, eng, data["dataset"], data["score"],
-                                                                     data["mode"]))
+    engagement = _staff_engagement(request, uuid)
+    return _post(request, uuid, "score_form", ScoreBaselineForm(request.POST, engagement=engagement),
+                 lambda eng, data: services.check_set_score_baseline(
+                     request.user, eng, data["dataset"], data["score"], data["mode"], model=data["model"],
+                     threshold=data["threshold"], direction=data["direction"]))
+
+
+@login_required
+@require_POST
+def score_baseline_delete(request, uuid, pk):
+    engagement = _staff_engagement(request, uuid)
+    services.check_delete_score_baseline(request.user, get_object_or_404(engagement.score_baselines, pk=pk))
+    messages.success(request, _("The baseline is removed."))
+    return redirect("engagement_assessments", uuid=engagement.uuid)
+
+
+@login_required
+@require_POST
+def performance_baseline(request, uuid):
+    engagement = _staff_engagement(request, uuid)
+    return _post(request, uuid, "baseline_form", PerformanceBaselineForm(request.POST, engagement=engagement),
+                 lambda eng, data: engagement_services.check_save_performance_baseline(request.user, eng, data))
+
+
+@login_required
+@require_POST
+def performance_baseline_delete(request, uuid, pk):
+    engagement = _staff_engagement(request, uuid)
+    engagement_services.check_delete_performance_baseline(request.user, get_object_or_404(engagement.baselines, pk=pk))
+    messages.success(request, _("The baseline is removed."))
+    return redirect("engagement_assessments", uuid=engagement.uuid)
+
+
+@login_required
+@require_POST
+def model_acceptance(request, uuid, model_uuid):
+    engagement = _staff_engagement(request, uuid)
+    model = get_object_or_404(engagement.migration_models, uuid=model_uuid)
+    form = ModelAcceptanceForm(request.POST, instance=MigrationModel.objects.get(pk=model.pk), prefix=f"m{model.pk}")
+    if form.is_valid():
+        try:
+            engagement_services.check_set_model_acceptance(request.user, model, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("engagement_assessments", uuid=engagement.uuid)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("engagement_assessments", uuid=engagement.uuid)
+
+
+@login_required
+@require_POST
+def findings_resolve(request, uuid, pk):
+    """Set how findings were handled: one (``finding``) or every finding the list's filter shows."""
+    engagement = _staff_engagement(request, uuid)
+    analysis = get_object_or_404(MigrationAnalysis, pk=pk, engagement=engagement)
+    form = ResolveForm(request.POST)
+    findings = _filtered(analysis.findings.all(), _filters(request.POST))
+    if request.POST.get("finding"):
+        findings = analysis.findings.filter(pk=request.POST["finding"])
+    if form.is_valid():
+        try:
+            count = services.check_resolve_findings(request.user, findings, form.cleaned_data["resolution"],
+                                                    form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, ngettext("%(n)s finding updated.", "%(n)s findings updated.", count)
+                             % {"n": count})
+    else:
+        messages.error(request, _("Choose a resolution."))
+    query = urlencode({k: v for k, v in _filters(request.POST).items() if v})
+    return redirect(reverse("analysis_detail", args=[engagement.uuid, analysis.pk]) + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_POST
+def tuning_measure(request, uuid):
+    """Record a tuning measure on a stage (the form is on the stage's page)."""
+    stage = access.get_or_404(request.user, Stage, related=("engagement",), uuid=uuid)
+    access.require(request.user, "view_internal", stage.engagement)
+    form = TuningMeasureForm(request.POST, engagement=stage.engagement)
+    if form.is_valid():
+        try:
+            services.check_save_tuning_measure(request.user, stage, form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The tuning measure is recorded."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("stage_detail", args=[stage.uuid]) + "#tuning")
+
+
+@login_required
+@require_POST
+def tuning_measure_delete(request, uuid):
+    measure = access.get_or_404(request.user, TuningMeasure, related=("stage",), uuid=uuid)
+    services.check_delete_tuning_measure(request.user, measure)
+    return redirect(reverse("stage_detail", args=[measure.stage.uuid]) + "#tuning")
 
 
 @login_required
@@ -133,15 +291,8 @@ def analysis_detail(request, uuid, pk):
     engagement = _staff_engagement(request, uuid)
     analysis = get_object_or_404(MigrationAnalysis.objects.select_related("job__host"), pk=pk, engagement=engagement)
     findings = analysis.findings.all()
-    filters = {name: request.GET.get(name, "").strip() for name in ("source", "category", "fix", "file")}
-    if filters["source"]:
-        findings = findings.filter(source=filters["source"])
-    if filters["category"]:
-        findings = findings.filter(category=filters["category"])
-    if filters["fix"]:
-        findings = findings.filter(fix=filters["fix"])
-    if filters["file"]:
-        findings = findings.filter(file__icontains=filters["file"])
+    filters = _filters(request.GET)
+    findings = _filtered(findings, filters)
     page = Paginator(findings, 100).get_page(request.GET.get("page"))
     counts = finding_counts(analysis)
     return render(request, "assessments/analysis_detail.html", {
@@ -149,4 +300,22 @@ def analysis_detail(request, uuid, pk):
         "categories": sorted({row["category"] for row in counts}), "fixes": Finding.Fix.choices,
         "sources": Finding.Source.choices, "total": sum(row["count"] for row in counts),
         "query": urlencode({k: v for k, v in filters.items() if v}),
+        "resolve_form": ResolveForm(), "resolutions": Finding.Resolution.choices,
+        "can_edit": access.can(request.user, "change", engagement),
     })
+
+
+FINDING_FILTERS = ("source", "category", "fix", "file", "resolution")
+
+
+def _filters(data) -> dict:
+    return {name: data.get(name, "").strip() for name in FINDING_FILTERS}
+
+
+def _filtered(findings, filters: dict):
+    """The findings the list's filters show (the same for the page and for a bulk change)."""
+    exact = {name: filters[name] for name in ("source", "category", "fix", "resolution") if filters.get(name)}
+    findings = findings.filter(**exact)
+    if filters.get("file"):
+        findings = findings.filter(file__icontains=filters["file"])
+    return findings

@@ -4,7 +4,7 @@ Not a test: it prints a report and exits 0 unless something errors. Run it with
 ``make bench`` or, by hand::
 
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench \
-        .venv/bin/python bench/bench_pages.py [--fresh]
+        .venv/bin/python bench/bench_pages.py [--fresh] [--tiny]
 
 It creates the database when it is missing, migrates it, seeds once (300 engagements x
 7 stages x 30 work logs = 63,000 logs, 10 customers, 170 consultants, about two years of work:
@@ -13,6 +13,10 @@ first), runs VACUUM ANALYZE (what autovacuum does after a bulk import: the plann
 statistics and the visibility map), then requests each page with ``django.test.Client`` as a PM and as a
 consultant: 5 warm-ups, then N timed requests. Targets: at most 20 queries per request,
 not growing with the number of rows shown, and p95 under 150 ms (2-core machine).
+
+``--tiny`` runs the same seeding and pages at a size that takes seconds (60 engagements, 2 work
+logs a stage, 3 requests after 1 warm-up) on a throw-away database, dropped at the end: what
+``tests/test_benchmarks.py`` runs inside ``make test``.
 """
 
 import datetime
@@ -27,23 +31,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchdb import ensure_database  # noqa: E402  (bench/ is on the path when run as a script)
+from benchdb import ensure_database, throwaway_database  # noqa: E402  (bench/ is on the path when run as a script)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 # django.test.Client talks to "testserver".
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-N_ENGAGEMENTS = 300
-N_CUSTOMERS = 10
-N_LEADS = 10  # each leads every tenth engagement: 30 engagements each
-N_MEMBERS = 160
+# --tiny: the same seeding and pages at a size that runs in seconds, on a throw-away database
+# (benchdb.throwaway_database); what tests/test_benchmarks.py runs inside `make test`.
+TINY = "--tiny" in sys.argv[1:]
+N_ENGAGEMENTS = 60 if TINY else 300
+N_CUSTOMERS = 2 if TINY else 10
+N_LEADS = 2 if TINY else 10  # each leads every tenth engagement: 30 engagements each
+N_MEMBERS = 40 if TINY else 160
 TEAM = 4  # members per engagement, besides the lead
-LOGS_PER_STAGE = 30
+LOGS_PER_STAGE = 2 if TINY else 30
 N_LOGS = N_ENGAGEMENTS * 7 * LOGS_PER_STAGE  # 63,000
 STAGE_DAYS = 14
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
-WARMUPS = 5
+REQUESTS = 3 if TINY else int(os.environ.get("BENCH_REQUESTS", "50"))
+WARMUPS = 1 if TINY else 5
 MAX_QUERIES = 20
 MAX_P95_MS = 150.0
 MARKER_CUSTOMER = "Bench customer 00 (benchmark data)"
@@ -173,7 +180,8 @@ def seed() -> None:
                 stage.planned_end = stage.planned_start + datetime.timedelta(days=STAGE_DAYS - 1)
                 # About what a team logs in a stage; one engagement in six is planned far too small,
                 # so "over planned person-days" has rows.
-                stage.planned_person_days = Decimal(8 if i % 6 == 0 else 24 + (i + order) % 9)
+                small = 1 if TINY else 8  # (a tiny run logs 2 a stage)
+                stage.planned_person_days = Decimal(small if i % 6 == 0 else 24 + (i + order) % 9)
                 actual_start = engagement.start_date + datetime.timedelta(days=slot * (STAGE_DAYS + delay))
                 actual_end = actual_start + datetime.timedelta(days=STAGE_DAYS + delay - 1)
                 if actual_end < today:
@@ -221,7 +229,8 @@ def seed() -> None:
                                 summary=f"Benchmark work {n}"))
             return True
 
-        for engagement, quota in zip(engagements, quotas(N_LOGS, [len(days_of[e.pk]) for e in engagements])):
+        for engagement, quota in zip(engagements, quotas(N_LOGS, [len(days_of[e.pk]) for e in engagements]),
+                                     strict=True):
             days, crew = sorted(days_of[engagement.pk], key=lambda slot: slot[0]), team[engagement.pk]
             done = set()  # (consultant, t): one log a day per person on an engagement
             for t, (day, stage) in enumerate(days):
@@ -344,7 +353,10 @@ def main() -> int:
 
     import django
 
-    ensure_database(os.environ.get("DATABASE_URL", ""), fresh="--fresh" in sys.argv[1:])
+    if TINY:
+        throwaway_database("pages")
+    else:
+        ensure_database(os.environ.get("DATABASE_URL", ""), fresh="--fresh" in sys.argv[1:])
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -353,7 +365,7 @@ def main() -> int:
     from engagements.models import Customer, Engagement, User
 
     print(f"Database: {connection.settings_dict['NAME']} ({connection.vendor}); "
-          f"{os.cpu_count()} CPUs; DEBUG={os.environ.get('DEBUG')}")
+          f"{os.cpu_count()} CPUs; DEBUG={os.environ.get('DEBUG')}" + ("; TINY SIZE" if TINY else ""))
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Migrated in {time.perf_counter() - started:.1f} s.")

@@ -2,7 +2,7 @@
 
 Not a test: it prints a report and exits 0 unless something errors. Run it with::
 
-    bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_quotes.py
+    bash tests/ensure_services.sh && DEBUG=true .venv/bin/python bench/bench_quotes.py [--tiny]
 
 ``DATABASE_URL`` defaults to postgres://postgres@127.0.0.1:5432/ascend_bench_quotes; the
 database is created when missing and migrated. Seeding is idempotent (bulk_create where the
@@ -20,6 +20,10 @@ Each export runs 3 times in a forked child process (a fresh high-water mark for 
 RSS, measured with ``resource.getrusage``); the report gives the median wall time.
 Product owner's targets: a 500-line quote to XLSX under 2 s and to PDF under 5 s; a
 12-month timesheet of 50 consultants (query + XLSX) under 3 s.
+
+``--tiny`` runs the same seeding and exports at a size that takes seconds (10 consultants,
+5 engagements, a 20-line quote, 1 run each) on a throw-away database, dropped at the end:
+what ``tests/test_benchmarks.py`` runs inside ``make test``.
 """
 
 import datetime
@@ -35,18 +39,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchdb import ensure_database  # noqa: E402  (bench/ is on the path when run as a script)
+from benchdb import ensure_database, throwaway_database  # noqa: E402  (bench/ is on the path when run as a script)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ascend_bench_quotes")
 
-RUNS = 3
+# --tiny: the same seeding and exports at a size that runs in seconds, on a throw-away database
+# (benchdb.throwaway_database); what tests/test_benchmarks.py runs inside `make test`.
+TINY = "--tiny" in sys.argv[1:]
+RUNS = 1 if TINY else 3
 LANGUAGE = "zh-hans"
-N_CONSULTANTS = 50
-N_ENGAGEMENTS = 25
-N_LINES = 500
-N_CLOUD = 20
+N_CONSULTANTS = 10 if TINY else 50
+N_ENGAGEMENTS = 5 if TINY else 25
+N_LINES = 20 if TINY else 500
+N_CLOUD = 2 if TINY else 20
 PM_USERNAME = "bq_pm"
 CUSTOMER_NAME = "基准报价客户 Bench Quotes Co. (benchmark data)"
 QUOTE_TITLE = "Benchmark quote: 500 service lines 基准报价"
@@ -150,7 +157,8 @@ def seed_worklogs(consultants, engagements, start, end) -> int:
     if ours.filter(date__gte=start, date__lte=end).count() == expected and ours.count() == expected:
         return expected
     stages = {}
-    for stage in Stage.objects.filter(engagement__in=engagements).exclude(status=Stage.Status.SKIPPED).order_by("order"):
+    in_scope = Stage.objects.filter(engagement__in=engagements).exclude(status=Stage.Status.SKIPPED)
+    for stage in in_scope.order_by("order"):
         stages.setdefault(stage.engagement_id, []).append(stage)
     with transaction.atomic():
         ours.delete()
@@ -257,7 +265,7 @@ def run_in_child(fn) -> dict:
         os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
-        result = pickle.load(pipe)
+        result = pickle.load(pipe)  # noqa: S301 - written by our own forked child, over a private pipe
     os.waitpid(pid, 0)
     if "error" in result:
         raise RuntimeError(result["error"])
@@ -285,7 +293,10 @@ def main() -> int:
 
     import django
 
-    ensure_database(os.environ["DATABASE_URL"])
+    if TINY:
+        throwaway_database("quotes")
+    else:
+        ensure_database(os.environ["DATABASE_URL"])
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -294,7 +305,7 @@ def main() -> int:
     from reports.models import Quote
 
     print(f"Database: {connection.settings_dict['NAME']} ({connection.vendor}); {os.cpu_count()} CPUs; "
-          f"DEBUG={os.environ.get('DEBUG')}; Python {sys.version.split()[0]}")
+          f"DEBUG={os.environ.get('DEBUG')}; Python {sys.version.split()[0]}" + ("; TINY SIZE" if TINY else ""))
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # no "Step 5 - Page n" lines
@@ -340,9 +351,10 @@ def main() -> int:
         print(f"| {name} wall time (median) | {median:.3f} s ({detail}) | "
               f"{f'< {target:g} s' if target else '-'} | {met} |")
         size = f"{r['size'] / 1024:.0f} KiB" if "size" in r else f"{r.get('rows', 0)} rows"
-        print(f"| {name} peak RSS | {r['peak_kib'] / 1024:.0f} MiB (+{(r['peak_kib'] - r['base_kib']) / 1024:.0f} MiB); "
-              f"output {size} | - | - |")
-    print(f"| load average at the end | {' / '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs) | - | - |")
+        print(f"| {name} peak RSS | {r['peak_kib'] / 1024:.0f} MiB "
+              f"(+{(r['peak_kib'] - r['base_kib']) / 1024:.0f} MiB); output {size} | - | - |")
+    print(f"| load average at the end | {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs) | - | - |")
     print(f"| quote_pdf pages | {results['quote_pdf'].get('pages', '?')} | - | - |")
     missed = [name for name, target in TARGETS.items() if statistics.median(results[name]["times"]) >= target]
     print()

@@ -5,7 +5,10 @@ about 300 lines, one in ten with CUDA usages, plus a few .cu files), then runs t
 the way the portal does (``python3 ascend_scan.py DIR --json``, a fresh process each time)
 and reports the median wall time of the runs, files/s, lines/s and the scanner's peak RSS.
 
-    .venv/bin/python bench/bench_scanner.py [--files 2000] [--lines 300] [--runs 3] [--python python3.8]
+    .venv/bin/python bench/bench_scanner.py [--files 2000] [--lines 300] [--runs 3] [--python python3.8] [--tiny]
+
+``--tiny`` (20 files of 60 lines, one run) takes a second: what ``tests/test_benchmarks.py``
+runs inside ``make test``. Target: over 2,000 Python files a minute.
 """
 
 import argparse
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 SCANNER = Path(__file__).resolve().parents[1] / "assessments" / "scanner" / "ascend_scan.py"
+TARGET_FILES_PER_MINUTE = 2000
 
 PLAIN_BLOCK = '''
 
@@ -88,15 +92,15 @@ __global__ void scale_kernel(float *x, float s, int n) {
 '''
 
 
-def generate(root: Path, files: int, lines: int, seed: int = 7) -> int:
-    """Write the tree; returns the total number of lines written."""
+def generate(root: Path, files: int, lines: int, seed: int = 7, cuda_every: int = 10) -> int:
+    """Write the tree (CUDA usages in one file of ``cuda_every``); returns the total number of lines written."""
     rng = random.Random(seed)
     total = 0
     for index in range(files):
-        package = root / "pkg{0:02d}".format(index % 40)
+        package = root / f"pkg{index % 40:02d}"
         package.mkdir(parents=True, exist_ok=True)
         parts = [HEADER.format(name=index)]
-        if index % 10 == 0:
+        if index % cuda_every == 0:
             parts.append(CUDA_BLOCK.format(n=0))
         if index % 50 == 0:
             parts.append("\nimport apex\nfrom flash_attn import flash_attn_func\n")
@@ -106,10 +110,10 @@ def generate(root: Path, files: int, lines: int, seed: int = 7) -> int:
             n += 1
         text = "".join(parts)
         total += text.count("\n")
-        (package / "mod{0:05d}.py".format(index)).write_text(text, encoding="utf-8")
+        (package / f"mod{index:05d}.py").write_text(text, encoding="utf-8")
     for index in range(max(1, files // 200)):
         (root / "csrc").mkdir(exist_ok=True)
-        (root / "csrc" / "kernel{0}.cu".format(index)).write_text(KERNEL)
+        (root / "csrc" / f"kernel{index}.cu").write_text(KERNEL)
         total += KERNEL.count("\n")
     return total
 
@@ -120,7 +124,10 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the scanner")
+    parser.add_argument("--tiny", action="store_true", help="20 files of 60 lines, one run: a few seconds")
     args = parser.parse_args()
+    if args.tiny:
+        args.files, args.lines, args.runs = 20, 60, 1
 
     with tempfile.TemporaryDirectory(prefix="scanbench-") as tmp:
         root = Path(tmp) / "code"
@@ -139,15 +146,21 @@ def main() -> int:
                              capture_output=True, text=True, check=True).stdout.strip()
     median = statistics.median(times)
     files = report["files_scanned"]
-    print("ascend_scan benchmark: Python {0}, {1} ({2} CPUs)".format(version, platform.machine(), os.cpu_count()))
-    print("tree: {0} files, {1} lines (generated in {2:.1f} s)".format(files, lines, generated_s))
-    print("findings: {0} ({1}), effort {2} person-days".format(
-        len(report["findings"]), ", ".join("{0} {1}".format(k, v) for k, v in report["summary"].items() if v),
-        report["effort"]["person_days"]))
-    print("runs: {0}; median {1:.2f} s (min {2:.2f} s, max {3:.2f} s)".format(
-        len(times), median, min(times), max(times)))
-    print("throughput: {0:,.0f} files/s, {1:,.0f} lines/s".format(files / median, lines / median))
-    print("peak RSS of the scanner process: {0:.1f} MiB".format(peak_kib / 1024))
+    summary = ", ".join(f"{k} {v}" for k, v in report["summary"].items() if v)
+    per_minute = files / median * 60
+    print(f"ascend_scan benchmark: Python {version}, {platform.machine()} ({os.cpu_count()} CPUs)"
+          + (" · TINY SIZE" if args.tiny else ""))
+    print(f"tree: {files} files, {lines:,} lines (generated in {generated_s:.1f} s)\n")
+    print("| measure | value | target | met |")
+    print("| --- | --- | --- | --- |")
+    print(f"| scan, `ascend_scan.py DIR --json` in a fresh process (median of {len(times)}) | {median:.2f} s "
+          f"(min {min(times):.2f} s, max {max(times):.2f} s) | — | — |")
+    print(f"| throughput | {files / median:,.0f} files/s = {per_minute:,.0f} files a minute; "
+          f"{lines / median:,.0f} lines/s | > {TARGET_FILES_PER_MINUTE:,} files a minute "
+          f"| {'yes' if per_minute > TARGET_FILES_PER_MINUTE else '**no**'} |")
+    print(f"| findings | {len(report['findings']):,} ({summary}); effort {report['effort']['person_days']} "
+          "person-days | — | — |")
+    print(f"| peak RSS of the scanner process | {peak_kib / 1024:.1f} MiB | — | — |")
     return 0
 
 

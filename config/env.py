@@ -82,7 +82,8 @@ def env_fernet_keys(name: str) -> list[str]:
             valid = False
         if not valid:
             raise ImproperlyConfigured(
-                f"{name} holds a value that is not a Fernet key (32 url-safe base64 bytes): key {position} of {len(keys)}."
+                f"{name} holds a value that is not a Fernet key (32 url-safe base64 bytes): "
+                f"key {position} of {len(keys)}."
             )
     return keys
 

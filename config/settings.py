@@ -215,9 +215,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"workers.tasks.run_job": {"queue": "ssh"}, "reports.tasks.render_report": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {
-    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs", "schedule": float(env_int("JOB_REAPER_SECONDS", 60, minimum=1))},
+    "reap-lost-jobs": {"task": "workers.tasks.reap_lost_jobs",
+                       "schedule": float(env_int("JOB_REAPER_SECONDS", 60, minimum=1))},
     "expire-quotes": {"task": "reports.tasks.expire_quotes", "schedule": 3600.0},
+    "fail-stale-renders": {"task": "reports.tasks.fail_stale_renders", "schedule": 60.0},
 }
+# A report version still rendering after this long is marked failed (staff can render again).
+REPORT_RENDER_TIMEOUT_SECONDS = env_int("REPORT_RENDER_TIMEOUT_SECONDS", 900, minimum=30)
 
 # Jobs on hosts: a worker renews a job's lease while it supervises it; an expired lease
 # means the worker is gone and the reaper re-attaches or ends the job as lost.
@@ -231,7 +235,8 @@ if not FERNET_KEYS and CODE_ONLY_COMMAND:
     FERNET_KEYS = [_b64.urlsafe_b64encode(secrets.token_bytes(32)).decode()]
 if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS is required in production: the keys that encrypt host secrets "
-                               "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
+                               "(python -c 'from cryptography.fernet import Fernet; "
+                               "print(Fernet.generate_key().decode())').")
 if not FERNET_KEYS and DEBUG:
     FERNET_KEYS = [_b64.urlsafe_b64encode(_hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 

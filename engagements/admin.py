@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import audit
-from .services import do_create_engagement
 from .models import (
     AuditEvent,
     ChecklistItem,
@@ -17,6 +16,7 @@ from .models import (
     User,
     WorkLog,
 )
+from .services import do_create_engagement
 
 
 def _engagement_of(obj):

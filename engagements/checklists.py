@@ -7,7 +7,8 @@ from .models import StageKey
 
 ACTIVITIES: dict[str, list[tuple[str, str, bool]]] = {
     StageKey.SURVEY: [
-        ("Migration consulting: compute selection, cloud features, process", "迁移咨询评估:算力选型、云特性、流程", True),
+        ("Migration consulting: compute selection, cloud features, process",
+         "迁移咨询评估:算力选型、云特性、流程", True),
         ("Current-system survey: operator coverage, third-party acceleration libraries, performance baseline",
          "现状调研:算子支持度、三方加速库、性能基线", True),
         ("Information collection: servers, model versions, architecture, deployment topology",
@@ -45,18 +46,22 @@ ACTIVITIES: dict[str, list[tuple[str, str, bool]]] = {
         ("Model export (ONNX -> ATC -> .om)", "模型保存与导出(ONNX -> ATC -> .om)", False),
     ],
     StageKey.TRAINING_TUNING: [
-        ("Precision tuning: data cleaning, hyper-parameters, mixed precision", "精度调优:数据清洗、超参配置、混合精度", True),
+        ("Precision tuning: data cleaning, hyper-parameters, mixed precision",
+         "精度调优:数据清洗、超参配置、混合精度", True),
         ("Loss curve compared with the GPU reference", "与 GPU 基准对比 Loss 曲线", True),
-        ("Performance tuning: parallel strategy (TP/PP/DP/ZeRO, recompute)", "性能调优:并行策略(TP/PP/DP/ZeRO、重计算)", False),
+        ("Performance tuning: parallel strategy (TP/PP/DP/ZeRO, recompute)",
+         "性能调优:并行策略(TP/PP/DP/ZeRO、重计算)", False),
         ("Data-loading I/O optimised", "IO 优化", False),
         ("Fused operators and stream syncs reviewed", "NPU 亲和适配:融合算子、去除流同步", False),
-        ("Memory settings tuned (PYTORCH_NPU_ALLOC_CONF, HCCL_BUFFSIZE)", "内存优化(PYTORCH_NPU_ALLOC_CONF、HCCL_BUFFSIZE)", False),
+        ("Memory settings tuned (PYTORCH_NPU_ALLOC_CONF, HCCL_BUFFSIZE)",
+         "内存优化(PYTORCH_NPU_ALLOC_CONF、HCCL_BUFFSIZE)", False),
         ("Performance baseline met", "达到性能基线", True),
     ],
     StageKey.INFERENCE_MIGRATION: [
         ("Small models converted with ATC or MindSpore Lite", "小模型通过 ATC 或 MindSpore Lite 转换", False),
         ("Large models deployed on MindIE LLM", "大模型部署到 MindIE LLM", False),
-        ("Quantisation chosen (float16/bfloat16, W8A8/W8A16, KV-cache int8)", "量化方案(float16/bfloat16、W8A8/W8A16、KV Cache int8)", False),
+        ("Quantisation chosen (float16/bfloat16, W8A8/W8A16, KV-cache int8)",
+         "量化方案(float16/bfloat16、W8A8/W8A16、KV Cache int8)", False),
         ("Inference service runs and answers correctly", "推理服务运行并输出正确", True),
         ("Inference benchmark recorded", "记录推理性能测试结果", True),
     ],

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from common.units import UNIT_CHOICES
+
 
 class Customer(models.Model):
     """A customer organisation: owns the model, the code, the data and the Ascend hosts."""
@@ -251,6 +253,18 @@ class Engagement(models.Model):
         help_text=_("Public practice compares loss curves from step 21 on."),
     )
     acceptance_signed_at = models.DateTimeField(_("acceptance signed off"), null=True, blank=True, editable=False)
+    # The acceptance criteria's version: changing them after a report was issued starts a new one.
+    criteria_version = models.PositiveIntegerField(_("acceptance criteria version"), default=1, editable=False)
+    criteria_issued = models.BooleanField(default=False, editable=False)  # a report with this version went out
+    test_method = models.TextField(
+        _("test data sets and method"), blank=True,
+        help_text=_("How the migrated models are tested: data sets, sample sizes, commands, precision."))
+    reference_environment = models.TextField(
+        _("GPU reference environment"), blank=True,
+        help_text=_("Hardware, framework and versions the reference figures were measured on."))
+    conclusions = models.TextField(
+        _("conclusions and recommendations"), blank=True,
+        help_text=_("Written by the consultant for the acceptance report; required before it is issued."))
     internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Never shown to the customer."))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -325,17 +339,30 @@ class PerformanceBaseline(models.Model):
         HIGHER = "higher", _("Higher is better")
         LOWER = "lower", _("Lower is better")
 
+    class Category(models.TextChoices):
+        TRAINING = "training", _("Training performance")
+        INFERENCE = "inference", _("Inference performance")
+
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="baselines")
-    metric = models.CharField(_("metric"), max_length=100, help_text=_("e.g. tokens/s, FirstTokenTime (ms)"))
+    model = models.ForeignKey("MigrationModel", verbose_name=_("model"), on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="performance_baselines")
+    category = models.CharField(_("measured in"), max_length=10, choices=Category.choices, default=Category.INFERENCE)
+    metric = models.CharField(_("metric"), max_length=100,
+                              help_text=_("The measured figure's key, e.g. samples_per_s, first_token_ms, "
+                                          "generate_speed_token_s; text in brackets is a note."))
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit = models.CharField(_("unit"), max_length=30, blank=True, choices=UNIT_CHOICES)
+    required_fraction = models.DecimalField(
+        _("required fraction of the baseline"), max_digits=5, decimal_places=2, default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.01"))], help_text=_("1.00 means the full baseline."))
 
     class Meta:
         ordering = ["metric"]
         verbose_name = _("performance baseline")
         verbose_name_plural = _("performance baselines")
-        constraints = [models.UniqueConstraint(fields=["engagement", "metric"], name="one_baseline_per_metric")]
+        constraints = [models.UniqueConstraint(fields=["engagement", "model", "metric"], nulls_distinct=False,
+                                               name="one_baseline_per_model_metric")]
 
     def __str__(self) -> str:
         return f"{self.metric} {self.get_direction_display()} {self.value} {self.unit}".strip()
@@ -362,6 +389,11 @@ class MigrationModel(models.Model):
     size = models.CharField(_("size"), max_length=40, blank=True, help_text=_("e.g. 7B parameters, 46 MB"))
     source_repository = models.CharField(_("source repository"), max_length=300, blank=True)
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.BOTH)
+    precision = models.CharField(_("inference precision"), max_length=40, blank=True,
+                                 help_text=_("e.g. bf16, fp16, W8A8"))
+    excluded_reason = models.TextField(
+        _("excluded from acceptance because"), blank=True,
+        help_text=_("Leave empty to accept this model; the report shows the reason of an excluded one."))
 
     class Meta:
         ordering = ["name"]

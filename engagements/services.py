@@ -13,15 +13,28 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import access, states
+from common.units import normalise_unit
 
 from . import audit
 from .access import may_own_risk
 from .checklists import ACTIVITIES
-from .models import ChecklistItem, Deliverable, Engagement, Risk, Stage, StageKey, User, WorkLog
+from .models import (
+    ChecklistItem,
+    Deliverable,
+    Engagement,
+    MigrationModel,
+    PerformanceBaseline,
+    Risk,
+    Stage,
+    StageKey,
+    User,
+    WorkLog,
+)
 from .uploads import inspect_upload
 
 TRAINING_STAGES = (StageKey.TRAINING_ADAPTATION, StageKey.TRAINING_TUNING)
@@ -52,7 +65,8 @@ def do_create_engagement(actor, engagement: Engagement, consultants=()) -> Engag
     for key in StageKey.values:
         stage = Stage.objects.create(engagement=engagement, key=key)
         for position, (title_en, title_zh, required) in enumerate(ACTIVITIES[key], start=1):
-            items.append(ChecklistItem(stage=stage, position=position, title_en=title_en, title_zh=title_zh, required=required))
+            items.append(ChecklistItem(stage=stage, position=position, title_en=title_en, title_zh=title_zh,
+                                       required=required))
         out_of_scope = (key in TRAINING_STAGES and not engagement.scope_training_migration) or (
             key in INFERENCE_STAGES and not engagement.scope_inference_migration
         )
@@ -111,7 +125,8 @@ def check_transition_stage(user, stage: Stage, to_status: str, reason: str = "")
     if to_status not in Stage.Status.values:
         raise ValidationError({"to_status": _("Unknown status “%(status)s”.") % {"status": to_status}})
     if to_status in Stage.NEEDS_REASON and not reason:
-        raise ValidationError({"reason": _("Say why the stage is %(status)s.") % {"status": Stage.Status(to_status).label}})
+        raise ValidationError({"reason": _("Say why the stage is %(status)s.")
+                               % {"status": Stage.Status(to_status).label}})
     if stage.status == Stage.Status.DONE and not reason:
         raise ValidationError({"reason": _("Say why a done stage is reopened.")})
     return do_transition_stage(user, stage, to_status, reason)
@@ -137,7 +152,8 @@ def do_transition_stage(actor, stage: Stage, to_status: str, reason: str = "", a
         if open_items:
             titles = "; ".join(item.title for item in open_items)
             raise ValidationError(
-                {"to_status": _("Required checklist items are still open: %(items)s. Tick them or waive each with a reason.")
+                {"to_status": _("Required checklist items are still open: %(items)s. "
+                                "Tick them or waive each with a reason.")
                  % {"items": titles}}
             )
     at = at or timezone.now()
@@ -219,7 +235,8 @@ def parse_person_days(value) -> Decimal:
     return days
 
 
-def check_log_work(user, stage: Stage, date: datetime.date, person_days, summary: str, blockers: str = "", log=None) -> WorkLog:
+def check_log_work(user, stage: Stage, date: datetime.date, person_days, summary: str, blockers: str = "",
+                   log=None) -> WorkLog:
     """Log (or, with ``log``, change) work on a stage. One person logs at most one person-day a day."""
     access.require(user, "change", stage.engagement)
     if log is not None:
@@ -356,3 +373,93 @@ def check_delete_risk(user, risk: Risk) -> None:
     with transaction.atomic():
         audit.record(user, risk, audit.DELETE, engagement=risk.engagement, changes=audit.snapshot(risk))
         risk.delete()
+
+
+# --- acceptance criteria and write-up --------------------------------------------------------
+
+
+def criteria_changed(engagement: Engagement) -> None:
+    """Acceptance criteria changed. Until a report is issued they are edited in place; after
+    that, a change starts a new criteria version, which the next report names."""
+    updated = Engagement.objects.filter(pk=engagement.pk, criteria_issued=True).update(
+        criteria_version=F("criteria_version") + 1, criteria_issued=False)
+    if updated:
+        engagement.refresh_from_db(fields=["criteria_version", "criteria_issued"])
+
+
+ACCEPTANCE_TEXT_FIELDS = ("test_method", "reference_environment", "conclusions")
+
+
+def check_update_acceptance_text(user, engagement: Engagement, fields: dict) -> Engagement:
+    """The report's write-up: the test data sets and method, the GPU reference environment, and
+    the conclusions and recommendations (required before a report is issued)."""
+    access.require(user, "change", engagement)
+    before = audit.snapshot(engagement)
+    for name in ACCEPTANCE_TEXT_FIELDS:
+        if name in fields:
+            setattr(engagement, name, (fields[name] or "").strip())
+    engagement.full_clean()
+    with transaction.atomic():
+        engagement.save(update_fields=[*ACCEPTANCE_TEXT_FIELDS, "updated_at"])
+        changes = audit.diff(before, audit.snapshot(engagement))
+        if changes:
+            audit.record(user, engagement, audit.UPDATE, engagement=engagement, changes=changes)
+    return engagement
+
+
+MODEL_ACCEPTANCE_FIELDS = ("scope", "precision", "excluded_reason")
+
+
+def check_set_model_acceptance(user, model: MigrationModel, fields: dict) -> MigrationModel:
+    """What of a model is accepted: its scope, its inference precision, or its exclusion (with a reason)."""
+    access.require(user, "change", model)
+    before = audit.snapshot(model)
+    for name in MODEL_ACCEPTANCE_FIELDS:
+        if name in fields:
+            setattr(model, name, (fields[name] or "").strip() if name != "scope" else fields[name])
+    model.full_clean()
+    with transaction.atomic():
+        model.save()
+        changes = audit.diff(before, audit.snapshot(model))
+        if changes:
+            audit.record(user, model, audit.UPDATE, engagement=model.engagement, changes=changes)
+            criteria_changed(model.engagement)
+    return model
+
+
+BASELINE_FIELDS = ("model", "category", "metric", "direction", "value", "unit", "required_fraction")
+
+
+def check_save_performance_baseline(user, engagement: Engagement, fields: dict,
+                                    baseline: PerformanceBaseline | None = None) -> PerformanceBaseline:
+    """A contract performance baseline of one model (or of the engagement, with no model)."""
+    access.require(user, "change", engagement)
+    model = fields.get("model")
+    if model is not None and model.engagement_id != engagement.pk:
+        raise ValidationError({"model": _("The model belongs to another engagement.")})
+    if fields.get("unit") and normalise_unit(fields["unit"]) is None:
+        raise ValidationError({"unit": _("Choose one of the known units.")})
+    if "value" in fields:
+        try:
+            fields = {**fields, "value": Decimal(str(fields["value"]))}
+        except (InvalidOperation, ValueError):
+            raise ValidationError({"value": _("Enter a number.")}) from None
+    baseline = baseline or PerformanceBaseline(engagement=engagement)
+    for name in BASELINE_FIELDS:
+        if name in fields:
+            setattr(baseline, name, fields[name])
+    baseline.unit = normalise_unit(baseline.unit) or ""
+    baseline.full_clean()
+    with transaction.atomic():
+        baseline.save()
+        audit.record(user, baseline, audit.UPDATE, engagement=engagement, changes=audit.snapshot(baseline))
+        criteria_changed(engagement)
+    return baseline
+
+
+def check_delete_performance_baseline(user, baseline: PerformanceBaseline) -> None:
+    access.require(user, "change", baseline.engagement)
+    with transaction.atomic():
+        audit.record(user, baseline, audit.DELETE, engagement=baseline.engagement, changes=audit.snapshot(baseline))
+        baseline.delete()
+        criteria_changed(baseline.engagement)

@@ -236,7 +236,8 @@ def stage_transition(request, uuid):
     form = TransitionForm(request.POST)
     if form.is_valid():
         try:
-            services.check_transition_stage(request.user, stage, form.cleaned_data["to_status"], form.cleaned_data["reason"])
+            services.check_transition_stage(request.user, stage, form.cleaned_data["to_status"],
+                                            form.cleaned_data["reason"])
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -270,7 +271,8 @@ def checklist_item_state(request, uuid, item_id):
     error = None
     if form.is_valid():
         try:
-            services.check_set_checklist_item(request.user, item, form.cleaned_data["state"], form.cleaned_data["reason"])
+            services.check_set_checklist_item(request.user, item, form.cleaned_data["state"],
+                                              form.cleaned_data["reason"])
         except ValidationError as exc:
             error = {"item": item.pk, "messages": exc.messages}
     else:
@@ -348,7 +350,8 @@ def set_language(request):
         request.user.save(update_fields=["language"])
         translation.activate(language)
     target = request.POST.get("next") or reverse("home")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         target = reverse("home")
     response = HttpResponseRedirect(target)
     if language in valid:

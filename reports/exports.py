@@ -73,7 +73,7 @@ def quote_rows(quote, language: str) -> dict:
              for line in quote.lines.select_related("item")]
     cloud = [{"resource": c.resource, "specification": c.specification, "quantity": c.quantity,
               "monthly_cost": c.monthly_cost, "months": c.months, "total": c.total} for c in quote.cloud_lines.all()]
-    totals = money.totals([l["total"] for l in lines], [c["total"] for c in cloud], quote.tax_rate)
+    totals = money.totals([line["total"] for line in lines], [c["total"] for c in cloud], quote.tax_rate)
     return {"lines": lines, "cloud": cloud, "totals": totals}
 
 
@@ -129,7 +129,7 @@ def quote_xlsx(quote, language: str = "zh-hans") -> bytes:
             row += 2
         _text(ws, row, 5, _("Total")).font = Font(bold=True)
         _number(ws, row, 6, f"=F{services_row}+F{tax_row}+{cloud_total}", True).font = Font(bold=True)
-        for column, width in zip(range(1, 7), (34, 40, 12, 22, 12, 16)):
+        for column, width in zip(range(1, 7), (34, 40, 12, 22, 12, 16), strict=True):
             ws.column_dimensions[get_column_letter(column)].width = width
         ws.cell(row=2, column=1).alignment = Alignment(wrap_text=False)
         return _workbook_bytes(wb)
@@ -140,7 +140,8 @@ def quote_csv(quote, language: str = "zh-hans") -> str:
         rows = quote_rows(quote, language)
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([csv_safe(f"{quote.number} v{quote.version}"), csv_safe(quote.title), csv_safe(quote.customer.name)])
+        writer.writerow([csv_safe(f"{quote.number} v{quote.version}"), csv_safe(quote.title),
+                         csv_safe(quote.customer.name)])
         writer.writerow(service_headers())
         for line in rows["lines"]:
             writer.writerow([csv_safe(line["name"]), csv_safe(line["description"]), line["person_days"], line["rate"],
@@ -169,8 +170,9 @@ def quote_pdf(quote, language: str = "zh-hans") -> bytes:
         "customer": quote.customer.name, "engagement": quote.engagement.code if quote.engagement_id else "",
         "status": quote.status, "valid_until": quote.valid_until.isoformat() if quote.valid_until else "",
         "tax_rate": str(quote.tax_rate), "tax_pct": percent(quote.tax_rate), "notes": quote.notes,
-        "lines": [{**l, **{k: str(l[k]) for k in ("person_days", "rate", "discount", "total")},
-                   "discount_pct": percent(l["discount"]), "total_yuan": money.yuan(l["total"])} for l in rows["lines"]],
+        "lines": [{**line, **{k: str(line[k]) for k in ("person_days", "rate", "discount", "total")},
+                   "discount_pct": percent(line["discount"]), "total_yuan": money.yuan(line["total"])}
+                  for line in rows["lines"]],
         "cloud": [{**c, "monthly_cost": money.yuan(c["monthly_cost"]), "total_yuan": money.yuan(c["total"])}
                   for c in rows["cloud"]],
         "totals": {k: money.yuan(v) for k, v in rows["totals"].__dict__.items()},
@@ -207,7 +209,7 @@ def timesheet_xlsx(sheet: dict, language: str = "zh-hans") -> bytes:
             _number(ws, row, 3, sheet["working_days"])
             _number(ws, row, 4, f"=IF(C{row}=0,0,B{row}/C{row})").number_format = "0.0%"
             row += 1
-        for column, width in zip(range(1, 5), (24, 40, 24, 14)):
+        for column, width in zip(range(1, 5), (24, 40, 24, 14), strict=True):
             ws.column_dimensions[get_column_letter(column)].width = width
         return _workbook_bytes(wb)
 

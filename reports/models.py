@@ -343,3 +343,21 @@ class StageServiceMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage_key} → {self.item_code}"
+
+
+class ReportPageView(models.Model):
+    """A page image of a version's PDF that the portal served to a customer's contact: review
+    before sign-off. The sign-off and reject pages refuse until every page of the version has
+    been served to the deciding contact (``reports.review``)."""
+
+    version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="page_views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    page = models.PositiveSmallIntegerField()
+    first_viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "user", "page"]
+        constraints = [models.UniqueConstraint(fields=["version", "user", "page"], name="one_view_per_report_page")]
+
+    def __str__(self) -> str:
+        return f"{self.version} p.{self.page} seen by {self.user}"

@@ -122,14 +122,15 @@ def quote_list(request):
             apply_errors(form, exc)
         else:
             return redirect("quote_detail", uuid=quote.uuid)
-    rows = [(quote, quote.totals()) for quote in access.scope(request.user, Quote).prefetch_related("lines", "cloud_lines")[:200]]
+    rows = [(quote, quote.totals())
+            for quote in access.scope(request.user, Quote).prefetch_related("lines", "cloud_lines")[:200]]
     return render(request, "reports/quotes/quote_list.html", {"rows": rows, "form": form},
                   status=400 if form is not None and form.is_bound else 200)
 
 
 def _line_initial(quote: Quote):
-    lines = [{"item": l.item, "description": l.description, "person_days": l.person_days, "rate": l.rate,
-              "discount": l.discount} for l in quote.lines.select_related("item")]
+    lines = [{"item": line.item, "description": line.description, "person_days": line.person_days,
+              "rate": line.rate, "discount": line.discount} for line in quote.lines.select_related("item")]
     cloud = [{"resource": c.resource, "specification": c.specification, "quantity": c.quantity,
               "monthly_cost": c.monthly_cost, "months": c.months} for c in quote.cloud_lines.all()]
     return lines, cloud

@@ -150,7 +150,8 @@ def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[Quote
         elif (message := _too_large(monthly, CloudLine, "monthly_cost")) is not None:
             errors[f"cloud_lines.{index}.monthly_cost"] = [message]
         elif quantity > INT_LIMIT or months > INT_LIMIT:
-            errors[f"cloud_lines.{index}"] = [_("Quantity and months are at most %(limit)s.") % {"limit": f"{INT_LIMIT:,}"}]
+            errors[f"cloud_lines.{index}"] = [_("Quantity and months are at most %(limit)s.")
+                                              % {"limit": f"{INT_LIMIT:,}"}]
         if not str(line.get("resource") or "").strip():
             errors[f"cloud_lines.{index}.resource"] = [_("Name the resource.")]
         cloud.append(CloudLine(resource=str(line.get("resource") or "")[:100],
@@ -247,16 +248,18 @@ def check_revise(user, quote: Quote) -> Quote:
     if quote.status == Quote.Status.ACCEPTED:
         raise ValidationError(_("An accepted quote cannot be changed."))
     if hasattr(quote, "next_version"):
-        raise ValidationError(_("This version was already revised as version %(n)s.") % {"n": quote.next_version.version})
+        raise ValidationError(_("This version was already revised as version %(n)s.")
+                              % {"n": quote.next_version.version})
     if quote.status == Quote.Status.SENT:
         # The customer can no longer accept the old offer: only the new version, once sent.
         _move(quote, Quote.Status.SUPERSEDED, actor=user, reason=f"Revised as version {quote.version + 1}")
     copy = Quote.objects.create(number=quote.number, version=quote.version + 1, previous=quote, customer=quote.customer,
                                 engagement=quote.engagement, title=quote.title, tax_rate=quote.tax_rate,
                                 valid_until=quote.valid_until, notes=quote.notes, created_by=user)
-    QuoteLine.objects.bulk_create([QuoteLine(quote=copy, item=l.item, description=l.description, person_days=l.person_days,
-                                             rate=l.rate, discount=l.discount, position=l.position)
-                                   for l in quote.lines.all()])
+    QuoteLine.objects.bulk_create([QuoteLine(quote=copy, item=line.item, description=line.description,
+                                             person_days=line.person_days, rate=line.rate, discount=line.discount,
+                                             position=line.position)
+                                   for line in quote.lines.all()])
     CloudLine.objects.bulk_create([CloudLine(quote=copy, resource=c.resource, specification=c.specification,
                                              quantity=c.quantity, monthly_cost=c.monthly_cost, months=c.months,
                                              position=c.position) for c in quote.cloud_lines.all()])

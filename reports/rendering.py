@@ -5,6 +5,9 @@ from the HTML with WeasyPrint. Charts are SVG drawn here, server-side.
 Every figure carries its source: the job (uuid), the raw log's SHA-256 and the parser.
 """
 
+import datetime
+import math
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
@@ -12,18 +15,20 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop, ngettext
 
-from assessments.charts import downsample, polyline
+from assessments.acceptance import acceptance, blocking
+from assessments.charts import loss_chart_svg
 from assessments.comparison import LOSS_FORMULA, PASS
 from assessments.models import Finding
-from assessments.services import acceptance_figures, finding_counts
+from assessments.services import finding_counts
+from common.numbers import percent, readable
 from engagements.models import Deliverable
 from workers import kinds
 from workers.models import EnvSnapshot
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "reports" / "pdf"  # Jinja2, not Django
-CHART_W, CHART_H, ERR_H = 640, 220, 110
 
 
 def _source(curve) -> dict:
@@ -55,29 +60,17 @@ def _measurement_source(record) -> dict:
     return _job_source(job)
 
 
-def _loss_chart(pair, skip: int) -> dict:
-    """Both curves on common axes, and the relative error beneath, on the compared steps."""
+def _loss_chart(pair, skip: int, threshold: float) -> str:
+    """Both curves on common axes (the reference dashed, on top) and the relative error beneath
+    with the threshold, as one SVG, labelled in the report's language."""
     ref_steps, ref_losses = pair.reference.series()  # each curve is decoded once
     npu_steps, npu_losses = pair.npu.series()
-    ref_s, ref_l = downsample(ref_steps, ref_losses)
-    npu_s, npu_l = downsample(npu_steps, npu_losses)
-    if not ref_s.size or not npu_s.size:
-        return {}
-    both_s, both_l = np.r_[ref_s, npu_s], np.r_[ref_l, npu_l]
-    bounds = (float(both_s.min()), float(both_s.max()), float(both_l.min()), float(both_l.max()))
-    common, ri, ni = np.intersect1d(ref_steps, npu_steps, assume_unique=True, return_indices=True)
-    ref_c, npu_c = ref_losses[ri], npu_losses[ni]
-    keep = (common > skip) & np.isfinite(ref_c) & np.isfinite(npu_c) & (ref_c != 0)
-    err = np.abs(npu_c[keep] - ref_c[keep]) / np.abs(ref_c[keep])
-    err_s, err = downsample(common[keep], err)
-    err_max = float(err.max()) if err.size else 0.0
-    return {
-        "width": CHART_W, "height": CHART_H, "err_height": ERR_H, "bounds": bounds,
-        "ref": polyline(ref_s, ref_l, CHART_W, CHART_H, 8, bounds),
-        "npu": polyline(npu_s, npu_l, CHART_W, CHART_H, 8, bounds),
-        "err": polyline(err_s, err, CHART_W, ERR_H, 8, (bounds[0], bounds[1], 0.0, err_max or 1.0)),
-        "err_max": err_max,
-    }
+    labels = {"step": gettext("Step"), "loss": gettext("Loss"), "reference": gettext("GPU reference"),
+              "npu": gettext("NPU"), "error": gettext("Relative error"),
+              "threshold": gettext("Threshold %(t)s") % {"t": percent(threshold)},
+              "no_data": gettext("No loss values."), "no_common": gettext("No common steps to compare."),
+              "no_compared": gettext("No compared steps after the warm-up.")}
+    return loss_chart_svg(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, threshold=threshold, labels=labels)
 
 
 def _environment(engagement) -> dict | None:
@@ -101,73 +94,188 @@ def _environment(engagement) -> dict | None:
 
 def build_report_data(engagement, *, number: int, language: str) -> dict:
     """Everything the report shows, as plain JSON in the report's language; stored with the
-    version it renders."""
+    version it renders. JSON-safe by construction: ``jsonable`` refuses anything else."""
     with translation.override(language):
-        return _report_data(engagement, number, language)
+        return jsonable(_report_data(engagement, number, language))
 
 
-def _report_data(engagement, number: int, language: str) -> dict:
-    figures = acceptance_figures(engagement)
-    losses = []
-    for item in figures["losses"]:
-        pair, result = item["pair"], item["result"]
-        losses.append({
-            "model": pair.model.name if pair.model else "", "reference": _source(pair.reference),
-            "npu": _source(pair.npu), "result": result.as_dict(), "chart": _loss_chart(pair, engagement.loss_warmup_steps),
-        })
-    scores = [{
-        "dataset": item["baseline"].dataset, "baseline": item["baseline"].score, "mode": item["baseline"].mode,
-        "migrated": item["run"].score if item["run"] else None, "job": str(item["run"].job.uuid) if item["run"] else None,
-        "reason": item["result"].reason if item["result"] else gettext("No evaluation of this data set yet."),
-        "result": item["result"].as_dict() if item["result"] else None,
-        **_job_source(item["run"].job if item["run"] else None, "evaluation"),
-    } for item in figures["scores"]]
-    performance = [{
-        "metric": item["baseline"].metric, "unit": item["baseline"].unit, "direction": item["baseline"].direction,
-        "result": item["result"].as_dict(),
-        "source": (str(item["source"].job.uuid) if getattr(item["source"], "job_id", None) else None),
-        **_measurement_source(item["source"]),
-    } for item in figures["performance"]]
-    training = figures["training"]
+def jsonable(value, path: str = "data"):
+    """``value`` as plain JSON types: lazy translations become text, numbers stay numbers,
+    NaN and infinities become None. Anything else is a bug here, reported with its path."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.integer, np.floating)):
+        return jsonable(value.item(), path)
+    if isinstance(value, Decimal):
+        return jsonable(float(value), path) if value.is_finite() else None
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): jsonable(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise TypeError(f"{path} is a {type(value).__name__}, which the report cannot store")
+
+
+CRITERION_LABELS = {
+    "loss": gettext_noop("Loss curve against the GPU reference"),
+    "training_function": gettext_noop("Training function (loss changes, weights written)"),
+    "score": gettext_noop("Evaluation score"),
+    "performance": gettext_noop("Performance"),
+}
+SCOPE_LABELS = {"training": gettext_noop("training"), "inference": gettext_noop("inference"),
+                "tuning": gettext_noop("tuning")}
+
+
+def _criterion(engagement, criterion) -> dict:
+    """One criterion as the report shows it: its label, figures, verdict and source."""
+    item = {"kind": criterion.kind, "label": gettext(CRITERION_LABELS[criterion.kind]), "verdict": criterion.verdict,
+            "reason": criterion.reason, "result": criterion.result.as_dict() if criterion.result else None}
+    subject, evidence = criterion.subject, criterion.evidence
+    if criterion.kind == "loss" and subject is not None:
+        item.update(reference=_source(subject.reference), npu=_source(subject.npu),
+                    chart=_loss_chart(subject, engagement.loss_warmup_steps, float(engagement.loss_mre_threshold)))
+    elif criterion.kind == "training_function":
+        item.update(loss_changed=criterion.details.get("loss_changed"),
+                    checkpoints=(criterion.details.get("checkpoints") or [])[:20], curve=_source(subject))
+    elif criterion.kind == "score":
+        item.update(dataset=subject.dataset, mode=subject.mode, direction=subject.get_direction_display(),
+                    threshold=float(subject.threshold), baseline=subject.score,
+                    migrated=evidence.score if evidence else None,
+                    job=str(evidence.job.uuid) if evidence and evidence.job_id else None,
+                    **_job_source(evidence.job if evidence else None, "evaluation"))
+    elif criterion.kind == "performance":
+        item.update(metric=subject.metric, unit=subject.unit, direction=subject.direction,
+                    category=subject.get_category_display(),
+                    source=(str(evidence.job.uuid) if getattr(evidence, "job_id", None) else None),
+                    context=_benchmark_context(evidence), **_measurement_source(evidence))
+    return item
+
+
+def _benchmark_context(record) -> dict:
+    """How a benchmark was run (concurrency, batch sizes, input/output lengths), when it was one."""
+    common, performance = getattr(record, "common", None), getattr(record, "performance", None)
+    if not isinstance(common, dict):
+        return {}
+    average = {name: (row or {}).get("average") for name, row in (performance or {}).items()}
+    context = {"concurrency": common.get("Concurrency"), "requests": common.get("Total"),
+               "prefill_batch": average.get("PrefillBatchsize"), "decode_batch": average.get("DecoderBatchsize"),
+               "input_tokens": average.get("InputTokens"), "output_tokens": average.get("GeneratedTokens"),
+               "data_source": common.get("DataSource"), "model_name": common.get("ModelName")}
+    return {key: value for key, value in context.items() if value not in (None, "", "/")}
+
+
+def _model(engagement, item) -> dict:
+    model = item.model
+    return {
+        "name": model.name if model else engagement.code,
+        "task_type": model.get_task_type_display() if model else "",
+        "size": model.size if model else "",
+        "precision": model.precision if model else "",
+        "scope": [gettext(SCOPE_LABELS[key]) for key, on in item.scope.items() if on],
+        "verdict": item.verdict,
+        "criteria": [_criterion(engagement, criterion) for criterion in item.criteria],
+        "out_of_scope": [{"label": gettext(CRITERION_LABELS[c.kind]),
+                          "subject": str(c.subject) if c.subject is not None else ""} for c in item.out_of_scope],
+    }
+
+
+def _analyses(engagement) -> list[dict]:
     analyses = []
     for analysis in engagement.analyses.select_related("job")[:5]:
+        handled = analysis.findings.exclude(fix=Finding.Fix.AUTO).order_by("file", "line", "id")
         analyses.append({
             "code_dir": analysis.code_dir, "files_scanned": analysis.files_scanned,
-            "effort_person_days": str(analysis.effort_person_days), "job": str(analysis.job.uuid) if analysis.job_id else None,
-            "counts": [{**row, "source": str(Finding.Source(row["source"]).label), "fix": str(Finding.Fix(row["fix"]).label)}
+            "effort_person_days": float(analysis.effort_person_days),
+            "job": str(analysis.job.uuid) if analysis.job_id else None,
+            "counts": [{**row, "source": str(Finding.Source(row["source"]).label),
+                        "category": _category(row["category"]), "fix": str(Finding.Fix(row["fix"]).label)}
                        for row in finding_counts(analysis)],
             "resolutions": [{"resolution": str(Finding.Resolution(row["resolution"]).label), "count": row["count"]}
                             for row in analysis.findings.values("resolution").annotate(count=Count("id"))
                             .order_by("resolution")],
-            "resolved": analysis.findings.filter(resolution="resolved").count(),
+            "open": analysis.findings.filter(resolution=Finding.Resolution.OPEN).count(),
             "total": analysis.findings.count(),
+            "handled": [{"where": f"{f.file}:{f.line}" if f.line else f.file, "api": f.api,
+                         "category": _category(f.category), "resolution": f.get_resolution_display(),
+                         "note": f.resolution_note} for f in handled[:REPORT_FINDINGS]],
+            "handled_total": handled.count(),
             **_job_source(analysis.job, "migration_analysis"),
         })
-    deliverables = [{"stage": d.stage.key, "name": d.original_name, "size": d.size, "sha256": d.sha256,
-                     "description": d.description}
-                    for d in Deliverable.objects.filter(stage__engagement=engagement).select_related("stage")
-                    .order_by("stage__order", "original_name")]
+    return analyses
+
+
+# Finding categories in the reader's language (the scanner's own keys are internal).
+CATEGORIES = {
+    "official_unsupported": gettext_noop("Unsupported API (official tool)"),
+    "official_unknown": gettext_noop("Unknown API (official tool)"),
+    "official_precision_advice": gettext_noop("Precision advice (official tool)"),
+    "official_performance_advice": gettext_noop("Performance advice (official tool)"),
+    "official_cuda_op": gettext_noop("CUDA operator (official tool)"),
+    "official_other": gettext_noop("Other (official tool)"),
+}
+REPORT_FINDINGS = 300
+
+
+def _category(key: str) -> str:
+    return gettext(CATEGORIES[key]) if key in CATEGORIES else key.replace("_", " ")
+
+
+def _tuning(engagement) -> list[dict]:
+    return [{"stage": measure.stage.get_key_display(), "model": measure.model.name if measure.model else "",
+             "change": measure.change, "metric": measure.metric, "unit": measure.unit,
+             "direction": measure.direction, "before": measure.before, "after": measure.after, "gain": measure.gain}
+            for measure in engagement.tuning_measures.select_related("stage", "model")]
+
+
+def _checklist(engagement) -> list[dict]:
+    """Per stage: its status, its required checklist items done or waived, and its deliverables."""
+    stages = []
+    deliverables = Deliverable.objects.filter(stage__engagement=engagement).order_by("original_name")
+    by_stage: dict[int, list] = {}
+    for d in deliverables:
+        by_stage.setdefault(d.stage_id, []).append({"name": d.original_name, "size": d.size, "sha256": d.sha256,
+                                                    "description": d.description})
+    for stage in engagement.stages.order_by("order").prefetch_related("checklist"):
+        items = [item for item in stage.checklist.all() if item.required]
+        stages.append({"stage": stage.get_key_display(), "status": stage.get_status_display(),
+                       "required": len(items), "closed": sum(1 for item in items if item.state != "open"),
+                       "open_items": [item.title for item in items if item.state == "open"][:10],
+                       "deliverables": by_stage.get(stage.pk, [])})
+    return stages
+
+
+def _report_data(engagement, number: int, language: str) -> dict:
+    result = acceptance(engagement)
+    models = [_model(engagement, item) for item in result["models"]]
     return {
         "version": number, "language": language, "rendered_at": timezone.localtime().isoformat(),
+        "criteria_version": engagement.criteria_version,
         "engagement": {
             "code": engagement.code, "title": engagement.title, "contract_number": engagement.contract_number,
             "customer": engagement.customer.name, "source_platform": engagement.source_platform,
             "target_platform": engagement.target_platform, "framework": engagement.get_target_framework_display(),
             "start_date": engagement.start_date.isoformat(), "end_date": engagement.end_date.isoformat(),
-            "loss_threshold": float(engagement.loss_mre_threshold), "score_threshold": float(engagement.score_diff_threshold),
-            "warmup_steps": engagement.loss_warmup_steps,
+            "loss_threshold": float(engagement.loss_mre_threshold), "warmup_steps": engagement.loss_warmup_steps,
+            "scope": [str(label) for label in engagement.scope_labels()],
+            "test_method": engagement.test_method, "reference_environment": engagement.reference_environment,
+            "conclusions": engagement.conclusions,
         },
-        "models": [{"name": m.name, "task_type": m.get_task_type_display(), "size": m.size, "scope": m.get_scope_display()}
-                   for m in engagement.migration_models.all()],
+        "models": models,
+        "excluded": [{"name": model.name, "reason": model.excluded_reason} for model in result["excluded"]],
+        "datasets": sorted({c["dataset"] for m in models for c in m["criteria"] if c["kind"] == "score"}),
         "environment": _environment(engagement),
-        "analyses": analyses,
+        "analyses": _analyses(engagement),
+        "tuning": _tuning(engagement),
+        "checklist": _checklist(engagement),
         "loss_formula": gettext(LOSS_FORMULA),
-        "losses": losses, "scores": scores, "performance": performance,
-        "training": {"verdict": training["verdict"], "loss_changed": training["loss_changed"],
-                     "checkpoints": training["checkpoints"][:20], "curve": _source(training["curve"])},
-        "deliverables": deliverables,
-        "overall": figures["overall"],
-        "passed": figures["overall"] == PASS,
+        "blocking": blocking(result),
+        "overall": result["overall"],
+        "passed": result["overall"] == PASS,
     }
 
 
@@ -177,7 +285,8 @@ def _environment_jinja() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)
-    env.filters["pct"] = lambda value, digits=3: "—" if value is None else f"{value * 100:.{digits}f}%"
+    env.filters["pct"] = percent
+    env.filters["readable"] = readable
     return env
 
 

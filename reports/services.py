@@ -4,6 +4,8 @@ it, and verify a PDF. ``check_*`` functions check the actor and the input, then 
 
 import hashlib
 import io
+import json
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -32,7 +34,9 @@ STATEMENT = {
 
 # --- rendering -------------------------------------------------------------------------------
 
-def check_request_render(user, engagement: Engagement, language: str) -> ReportVersion:
+def check_request_render(user, engagement: Engagement, language: str, *, enqueue: bool = True) -> ReportVersion:
+    """A new version, rendering: a worker renders it (``enqueue``), or the caller does at once
+    (``render_version``, as the ``render_report`` command does)."""
     access.require(user, "change", engagement, _("Only the engagement's PM or consultants can render its report."))
     if language not in ReportVersion.Language.values:
         raise ValidationError({"language": _("Choose Chinese or English.")})
@@ -42,7 +46,8 @@ def check_request_render(user, engagement: Engagement, language: str) -> ReportV
         version = ReportVersion.objects.create(engagement=engagement, number=number, language=language,
                                                requested_by=user)
         version.record_transition("", ReportVersion.Status.RENDERING, actor=user, reason=N_("Render requested."))
-        transaction.on_commit(lambda: _enqueue_render(version.pk))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue_render(version.pk))
     return version
 
 
@@ -64,15 +69,28 @@ def render_version(version_id: int) -> ReportVersion:
     try:
         with translation.override(version.language):
             data = build_report_data(version.engagement, number=version.number, language=version.language)
+            json.dumps(data, allow_nan=False)  # what the JSONField stores: checked before anything is saved
             pdf = render_pdf(render_html(data))
-    except Exception as exc:  # noqa: BLE001 - recorded on the version for the user to see
+        with transaction.atomic():
+            states.move(version, ReportVersion.Status.DRAFT, reason=N_("Rendered."), data=data, pdf=pdf,
+                        sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=timezone.now())
+    except Exception as exc:  # noqa: BLE001 - any failure ends the version FAILED, with its reason for staff
+        version.status = ReportVersion.Status.RENDERING
         states.move(version, ReportVersion.Status.FAILED, reason=N_("The render failed."),
-                    failure=f"{type(exc).__name__}: {exc}")
-    else:
-        states.move(version, ReportVersion.Status.DRAFT, reason=N_("Rendered."), data=data, pdf=pdf,
-                    sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=timezone.now())
+                    failure=f"{type(exc).__name__}: {exc}"[:2000])
     version.refresh_from_db()
     return version
+
+
+def fail_stale_renders() -> int:
+    """Versions still rendering past ``REPORT_RENDER_TIMEOUT_SECONDS`` (a lost task, a killed
+    worker) end FAILED, so none stays "rendering" for ever; staff can render again."""
+    limit = timezone.now() - timedelta(seconds=settings.REPORT_RENDER_TIMEOUT_SECONDS)
+    failed = 0
+    for version in ReportVersion.objects.filter(status=ReportVersion.Status.RENDERING, created_at__lt=limit):
+        failed += states.move(version, ReportVersion.Status.FAILED, reason=N_("The render did not finish in time."),
+                              failure=f"The render did not finish within {settings.REPORT_RENDER_TIMEOUT_SECONDS} s.")
+    return failed
 
 
 # --- issuing and sign-off ----------------------------------------------------------------------
@@ -98,7 +116,14 @@ def check_issue(user, version: ReportVersion, request_meta: dict | None = None) 
             raise ValidationError(_("Only a rendered draft can be issued; this version is %(status)s.")
                                   % {"status": version.get_status_display()})
         _require_pass(version)
+        if not ((version.data or {}).get("engagement") or {}).get("conclusions"):
+            raise ValidationError(_("Write the conclusions and recommendations before issuing the report, then "
+                                    "render a new version: the customer signs what the report says."))
         _move(version, ReportVersion.Status.ISSUED, actor=user, issued_by=user, issued_at=timezone.now())
+        # The criteria this report was judged by are now the customer's: changing them starts a new version.
+        Engagement.objects.filter(pk=version.engagement_id,
+                                  criteria_version=(version.data or {}).get("criteria_version")).update(
+            criteria_issued=True)
         _append_event(version, action=SignOffEvent.Action.ISSUED, user=user, **_client(request_meta))
         transaction.on_commit(lambda: _notify_contacts(version))
     return version

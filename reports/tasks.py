@@ -13,3 +13,8 @@ def render_report(version_id: int) -> None:
 @shared_task(ignore_result=True)
 def expire_quotes() -> int:
     return quotes.expire_overdue_quotes()
+
+
+@shared_task(ignore_result=True)
+def fail_stale_renders() -> int:
+    return services.fail_stale_renders()

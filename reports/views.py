@@ -1,6 +1,8 @@
 """Acceptance reports in the browser: render, issue, preview, download, sign off or reject,
 and verify a PDF. Views parse input and call ``reports.services``."""
 
+import logging
+
 from csp.decorators import csp_replace
 from django import forms
 from django.contrib import messages
@@ -15,13 +17,16 @@ from django.views.decorators.http import require_POST
 
 from common import access
 from common.forms import apply_errors
+from engagements import services as engagement_services
 from engagements.models import Engagement
 
-from . import services
+from . import review, services
 from .models import ReportVersion, SignOffEvent
 from .rendering import render_html
 
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class RenderForm(forms.Form):
@@ -38,6 +43,15 @@ class SignOffForm(forms.Form):
 class RejectForm(forms.Form):
     comment = forms.CharField(label=gettext_lazy("Why is the report rejected?"), widget=forms.Textarea(attrs={"rows": 3}))
     password = forms.CharField(label=gettext_lazy("Your password, again"), widget=forms.PasswordInput)
+
+
+class WriteUpForm(forms.ModelForm):
+    """The report's write-up: test method, GPU reference environment, conclusions."""
+
+    class Meta:
+        model = Engagement
+        fields = ["test_method", "reference_environment", "conclusions"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields}
 
 
 class VerifyForm(forms.Form):
@@ -57,24 +71,77 @@ def engagement_reports(request, uuid):
         messages.success(request, _("A new version is being rendered; this page shows it when it is ready."))
         return redirect("engagement_reports", uuid=engagement.uuid)
     versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
+    can_render = access.can(request.user, "change", engagement)
     return render(request, "reports/engagement_reports.html", {
-        "engagement": engagement, "versions": versions, "form": form,
-        "can_render": access.can(request.user, "change", engagement),
+        "engagement": engagement, "versions": versions, "form": form, "can_render": can_render,
+        "writeup_form": WriteUpForm(instance=engagement) if can_render else None,
         "rendering": versions.filter(status=ReportVersion.Status.RENDERING).exists(),
     })
 
 
 @login_required
-def version_detail(request, uuid):
-    version = _version(request, uuid)
-    return render(request, "reports/version_detail.html", {
+@require_POST
+def acceptance_writeup(request, uuid):
+    """Save the report's write-up; the next rendered version carries it."""
+    engagement = access.get_or_404(request.user, Engagement, uuid=uuid)
+    form = WriteUpForm(request.POST, instance=Engagement.objects.get(pk=engagement.pk))
+    if form.is_valid():
+        try:
+            engagement_services.check_update_acceptance_text(request.user, engagement, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved. Render a new version to put it in the report."))
+            return redirect("engagement_reports", uuid=engagement.uuid)
+    versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
+    return render(request, "reports/engagement_reports.html", {
+        "engagement": engagement, "versions": versions, "can_render": True, "writeup_form": form,
+        "form": RenderForm(initial={"language": request.user.language or "zh-hans"}),
+    }, status=400)
+
+
+def _detail_context(request, version: ReportVersion, **overrides) -> dict:
+    """The version page: its facts, every page of its PDF, then the decision forms (disabled until
+    the deciding contact has been served every page: ``reports.review``)."""
+    pages = review.pages(version)
+    can_decide = (version.status == ReportVersion.Status.ISSUED and request.user.is_customer_contact
+                  and request.user.customer_id == version.engagement.customer_id)
+    context = {
         "version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
         "transitions": version.transitions.select_related("actor"),
-        "sign_form": SignOffForm(), "reject_form": RejectForm(),
-        "can_decide": version.status == ReportVersion.Status.ISSUED and request.user.is_customer_contact
-        and request.user.customer_id == version.engagement.customer_id,
+        "sign_form": SignOffForm(), "reject_form": RejectForm(), "can_decide": can_decide,
         "statement": services.STATEMENT[version.language], "signed": version.events.filter(action="signed").first(),
-    })
+        "pages": pages, "page_count": len(pages),
+    }
+    context.update(overrides)
+    context["reviewed"] = bool(context["can_decide"]) and review.has_seen_every_page(request.user, version, len(pages))
+    return context
+
+
+@login_required
+def version_detail(request, uuid):
+    version = _version(request, uuid)
+    return render(request, "reports/version_detail.html", _detail_context(request, version))
+
+
+@login_required
+def version_page(request, uuid, number):
+    """One page of the version's PDF as PNG. Served to a contact who may decide on the issued
+    version, it is recorded: they sign off or reject only after every page was served to them."""
+    version = _version(request, uuid)
+    if not 1 <= number <= len(review.pages(version)):
+        raise Http404
+    try:
+        png = review.page_png(version, number)
+    except review.PageRenderError:
+        logger.exception("Page %s of report version %s could not be rendered", number, version.uuid)
+        return HttpResponse(status=503)
+    if version.status == ReportVersion.Status.ISSUED and access.can(request.user, "decide", version):
+        review.record_view(request.user, version, number)
+    response = HttpResponse(png, content_type="image/png")
+    # Every view reaches the server (and is recorded): no copy in the browser's cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -126,7 +193,11 @@ def version_issue(request, uuid):
 def version_decide(request, uuid, decision):
     version = _version(request, uuid)
     form = (SignOffForm if decision == "sign" else RejectForm)(request.POST)
-    if form.is_valid():
+    if (version.status == ReportVersion.Status.ISSUED and access.can(request.user, "decide", version)
+            and not review.has_seen_every_page(request.user, version)):
+        form.is_valid()  # keeps what was typed, with its own errors
+        form.add_error(None, _("Read every page of the report before you sign it off or reject it."))
+    elif form.is_valid():
         data = form.cleaned_data
         try:
             if decision == "sign":
@@ -140,11 +211,8 @@ def version_decide(request, uuid, decision):
         else:
             messages.success(request, _("Signed off. Thank you.") if decision == "sign" else _("Rejected; the team is notified."))
             return redirect("version_detail", uuid=version.uuid)
-    context = {"version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
-               "transitions": version.transitions.select_related("actor"),
-               "sign_form": form if decision == "sign" else SignOffForm(),
-               "reject_form": form if decision == "reject" else RejectForm(), "can_decide": True,
-               "statement": services.STATEMENT[version.language], "signed": None}
+    context = _detail_context(request, version, sign_form=form if decision == "sign" else SignOffForm(),
+                              reject_form=form if decision == "reject" else RejectForm(), can_decide=True, signed=None)
     return render(request, "reports/version_detail.html", context, status=400)
 
 

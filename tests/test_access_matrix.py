@@ -213,11 +213,24 @@ def build_dataset() -> dict:
                                                 files_scanned=12, effort_person_days=Decimal("4.0"))
     Finding.objects.create(analysis=analysis, source="scanner", category="cuda_api", fix="auto", file="train.py",
                            line=3, api="torch.cuda.synchronize")
+    from assessments.models import ScoreBaseline, TuningMeasure
+    from engagements.models import PerformanceBaseline
+
+    migration_model = MigrationModelFactory(engagement=engagement)
+    score_baseline = ScoreBaseline.objects.create(engagement=engagement, model=migration_model, dataset="ceval",
+                                                  score=70.5)
+    performance_baseline = PerformanceBaseline.objects.create(engagement=engagement, model=migration_model,
+                                                              metric="samples_per_s", unit="samples/s",
+                                                              direction="higher", value=Decimal("850"))
+    tuning_measure = TuningMeasure.objects.create(engagement=engagement, stage=stage, model=migration_model,
+                                                  change="Fused attention", created_by=consultant)
     objects = {
+        "score_baseline": score_baseline, "performance_baseline": performance_baseline,
+        "tuning_measure": tuning_measure,
         "customer_a": customer_a, "pm": pm, "consultant": consultant, "other_consultant": other_consultant,
         "contact": contact, "stranger": stranger, "engagement": engagement, "other_engagement": other_engagement,
         "stage": stage, "checklist_item": stage.checklist.order_by("position").first(), "risk": risk,
-        "worklog": worklog, "deliverable": deliverable, "migration_model": MigrationModelFactory(engagement=engagement),
+        "worklog": worklog, "deliverable": deliverable, "migration_model": migration_model,
         "host": host, "other_host": other_host, "job": job, "analysis": analysis, "gpu": gpu, "npu": npu,
         "pair": pair, "other_gpu": other_gpu, "other_npu": other_npu, "other_pair": other_pair,
         "rate_item": rate_item, "draft_quote": draft_quote, "sent_quote": sent_quote,
@@ -434,7 +447,24 @@ ROWS = [
          expect(customer={403, 404}, customer_other=404, consultant=404, consultant_other=404, pm=404),
          name="curve_unpair", unchanged=foreign_pair_untouched),
     page("score_baseline", "post", lambda w: (url("score_baseline", uuid=eng(w)), {
-        "dataset": "ceval", "score": "70.5", "mode": "relative"}), CHANGE),
+        "dataset": "ceval", "score": "70.5", "mode": "relative", "direction": "higher"}), CHANGE),
+    page("score_baseline_delete", "post", lambda w: (url("score_baseline_delete", uuid=eng(w),
+                                                         pk=w.score_baseline.pk), {}), CHANGE,
+         unchanged=exists("score_baseline")),
+    page("performance_baseline", "post", lambda w: (url("performance_baseline", uuid=eng(w)), {
+        "category": "inference", "metric": "first_token_ms", "unit": "ms", "direction": "lower", "value": "120",
+        "required_fraction": "1.00"}), CHANGE),
+    page("performance_baseline_delete", "post", lambda w: (url("performance_baseline_delete", uuid=eng(w),
+                                                               pk=w.performance_baseline.pk), {}), CHANGE,
+         unchanged=exists("performance_baseline")),
+    page("model_acceptance", "post", lambda w: (url("model_acceptance", uuid=eng(w), model_uuid=w.migration_model.uuid),
+                                                {f"m{w.migration_model.pk}-scope": "inference"}), CHANGE),
+    page("findings_resolve", "post", lambda w: (url("findings_resolve", uuid=eng(w), pk=w.analysis.pk),
+                                                {"resolution": "resolved"}), CHANGE),
+    page("tuning_measure", "post", lambda w: (url("tuning_measure", uuid=w.stage.uuid), {
+        "change": "Bigger batch", "direction": "higher"}), CHANGE),
+    page("tuning_measure_delete", "post", lambda w: (url("tuning_measure_delete", uuid=w.tuning_measure.uuid), {}),
+         CHANGE, unchanged=exists("tuning_measure")),
 
     # --- reports/urls.py: quotes, planned vs actual, timesheets ---------------------------------
     page("quote_list", "get", lambda w: (url("quote_list"), None), LIST),
@@ -468,6 +498,8 @@ ROWS = [
 
     # --- reports/urls.py: acceptance reports ----------------------------------------------------
     page("engagement_reports", "get", lambda w: (url("engagement_reports", uuid=eng(w)), None), READ),
+    page("acceptance_writeup", "post", lambda w: (url("acceptance_writeup", uuid=eng(w)), {
+        "test_method": "C-Eval, 5-shot", "reference_environment": "8 x A100", "conclusions": "Accepted."}), CHANGE),
     page("engagement_reports_post", "post", lambda w: (url("engagement_reports", uuid=eng(w)), {"language": "en"}),
          CHANGE, name="engagement_reports"),
     page("version_detail", "get", lambda w: (url("version_detail", uuid=w.issued_version.uuid), None), READ),

@@ -30,3 +30,23 @@ def test_seed_demo_is_idempotent_and_complete(rate_card):
     for username in ("consultant", "pm", "customer"):
         assert client.login(username=username, password=DEMO_PASSWORD)
         assert client.get("/engagements/").status_code == 200
+
+
+def test_both_demo_engagements_render_a_report_straight_after_seeding(rate_card, tmp_path):
+    """Drafts may not pass before the jobs run, but they render, in both shapes."""
+    from reports.models import ReportVersion
+
+    call_command("seed_demo")
+    llm = Engagement.objects.get(code="LLM-2026-002")
+    grid = Engagement.objects.get(code="GRID-2026-001")
+    assert not llm.scope_training_migration and {m.scope for m in llm.migration_models.all()} == {"inference"}
+    assert grid.migration_models.exclude(excluded_reason="").count() == 10  # phase 2; the pilot is accepted now
+    for engagement in (grid, llm):
+        for language in ("zh-hans", "en"):
+            call_command("render_report", engagement.code, "--language", language)
+    versions = ReportVersion.objects.all()
+    assert versions.count() == 4 and {v.status for v in versions} == {"draft"}
+    llm_report = versions.filter(engagement=llm, language="en").get().data
+    kinds = {c["kind"] for m in llm_report["models"] for c in m["criteria"]}
+    assert kinds == {"score", "performance"}  # inference only: no loss curve, no training function
+    assert llm_report["overall"] == "incomplete"  # nothing measured yet; never a FAIL for missing evidence

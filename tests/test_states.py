@@ -218,7 +218,8 @@ def test_an_expired_quote_shows_no_actor_on_its_page(client, pm, customer_a):
 def fake_render(monkeypatch):
     """Renders in no time: a passing report whose PDF is a placeholder (enough to issue and reject)."""
     monkeypatch.setattr(report_services, "build_report_data",
-                        lambda engagement, number, language: {"passed": True, "overall": "pass"})
+                        lambda engagement, number, language: {"passed": True, "overall": "pass",
+                                                              "engagement": {"conclusions": "Accepted."}})
     monkeypatch.setattr(report_services, "render_html", lambda data, **kwargs: "<p>report</p>")
     monkeypatch.setattr(report_services, "render_pdf", lambda html: b"%PDF-1.4 placeholder")
 

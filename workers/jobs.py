@@ -96,11 +96,13 @@ def fetch_key_for_confirmation(host: AscendHost) -> ssh.HostKey:
         raise ValidationError({"host_key": exc.message}) from None
 
 
-def check_pin_host_key(user, host: AscendHost, key_type: str, key_base64: str, confirmed_fingerprint: str) -> AscendHost:
+def check_pin_host_key(user, host: AscendHost, key_type: str, key_base64: str,
+                       confirmed_fingerprint: str) -> AscendHost:
     """Pin the key the consultant confirmed; it must be the one the host presents now."""
     access.require(user, "change", host)
     presented = fetch_key_for_confirmation(host)
-    if (presented.key_type, presented.base64) != (key_type, key_base64) or presented.fingerprint != confirmed_fingerprint:
+    if ((presented.key_type, presented.base64) != (key_type, key_base64)
+            or presented.fingerprint != confirmed_fingerprint):
         raise ValidationError({"host_key": _("The host now presents a different key (%(fp)s). Nothing was pinned; "
                                              "fetch the key again and confirm it with the customer.")
                                % {"fp": presented.fingerprint}})
@@ -146,7 +148,9 @@ def _quote_path(path: str) -> str:
 # --- starting and cancelling ---------------------------------------------------------------------
 
 
-def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dict) -> Job:
+def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dict, model=None) -> Job:
+    """Queue a job of ``kind`` on ``host``. ``model``: the model under migration the job's result
+    is evidence of (by default the engagement's only model, for kinds that produce evidence)."""
     engagement = stage.engagement
     access.require(user, "change", engagement, _("You can view this engagement but not run jobs for it."))
     if host.customer_id != engagement.customer_id:
@@ -158,9 +162,14 @@ def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dic
     except KeyError:
         raise ValidationError({"kind": _("Unknown job kind.")}) from None
     cleaned = job_kind.clean(params or {})
+    if model is not None and model.engagement_id != engagement.pk:
+        raise ValidationError({"model": _("The model belongs to another engagement.")})
+    if model is None and job_kind.per_model:
+        models = list(engagement.migration_models.all()[:2])
+        model = models[0] if len(models) == 1 else None
     with transaction.atomic():
         job = Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, parameters=cleaned,
-                                 started_by=user)
+                                 started_by=user, model=model if job_kind.per_model else None)
         record(job, "", Job.Status.QUEUED, Text(N_("Started from the portal.")), actor=user)
         transaction.on_commit(lambda: enqueue(job))
     return job

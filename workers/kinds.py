@@ -57,7 +57,8 @@ class JobKind:
       returns the summary the job keeps;
     - ``result_template``: the Django template that shows the result on the job page;
     - ``parser``: the name of the parser, printed beside every figure it produced;
-    - ``exclusive``: the kind occupies the NPUs, so one such job at a time runs on a host.
+    - ``exclusive``: the kind occupies the NPUs, so one such job at a time runs on a host;
+    - ``per_model``: its result is evidence about one model under migration (the form asks which).
     """
 
     key: str
@@ -71,6 +72,7 @@ class JobKind:
     result_template: str = "workers/partials/job_result_raw.html"
     parser: str = ""
     exclusive: bool = False
+    per_model: bool = False
     progress: Callable[[bytes], int | None] = _no_progress
     tail_bytes: int | None = None
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagements.models import Customer, Engagement, Stage
+from engagements.models import Customer, Engagement, MigrationModel, Stage
 
 from . import kinds, secrets
 from .errors import Text, localize
@@ -34,7 +34,8 @@ class AscendHost(models.Model):
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="hosts")
     name = models.CharField(_("name"), max_length=100)
     address = models.CharField(_("address"), max_length=255, validators=[hostname_validator])
-    port = models.PositiveIntegerField(_("port"), default=22, validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    port = models.PositiveIntegerField(_("port"), default=22,
+                                       validators=[MinValueValidator(1), MaxValueValidator(65535)])
     username = models.CharField(_("user"), max_length=64, validators=[username_validator])
     auth_method = models.CharField(_("authentication"), max_length=10, choices=AuthMethod.choices)
     # Fernet token of the private key or password; never shown again, never logged.
@@ -51,7 +52,8 @@ class AscendHost(models.Model):
     tool_path = models.CharField(_("extra PATH"), max_length=500, blank=True, validators=[path_validator],
                                  help_text=_("Directories put in front of PATH for jobs, separated by colons."))
     work_root = models.CharField(_("job directory"), max_length=255, default=".ascend-portal/runs",
-                                 validators=[path_validator], help_text=_("Where job folders are made; relative to the user's home."))
+                                 validators=[path_validator],
+                                 help_text=_("Where job folders are made; relative to the user's home."))
     last_check = models.JSONField(default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,6 +135,9 @@ class Job(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=kinds.choices)
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="jobs")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="jobs")
+    # The model under migration whose evidence the job produces (curves, scores, benchmarks).
+    model = models.ForeignKey(MigrationModel, verbose_name=_("model"), on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
     host = models.ForeignKey(AscendHost, on_delete=models.PROTECT, related_name="jobs")
     parameters = models.JSONField(default=dict, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -206,13 +211,17 @@ class JobTransition(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=20, choices=Job.Status.choices)
     to_status = models.CharField(max_length=20, choices=Job.Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
     reason = models.TextField(blank=True)  # in English; reason_detail renders it in the reader's language
     reason_detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id}: {self.from_status} → {self.to_status}"
 
     @property
     def reason_text(self) -> str:
@@ -236,6 +245,9 @@ class JobFile(models.Model):
     class Meta:
         ordering = ["name"]
 
+    def __str__(self) -> str:
+        return f"{self.name} (job {self.job_id})"
+
 
 class EnvSnapshot(models.Model):
     """What an environment probe found on a host: NPUs, versions, processes."""
@@ -247,3 +259,6 @@ class EnvSnapshot(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"host {self.host_id} at {self.created_at:%Y-%m-%d %H:%M}"

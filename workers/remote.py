@@ -21,7 +21,8 @@ def job_dir(work_root: str, job_uuid: str) -> str:
     return f"{work_root.rstrip('/')}/{job_uuid}"
 
 
-def launch_script(run_dir: str, argv: list[str], *, workdir: str = "", tool_path: str = "", timeout_s: int = 3600) -> str:
+def launch_script(run_dir: str, argv: list[str], *, workdir: str = "", tool_path: str = "",
+                  timeout_s: int = 3600) -> str:
     """The command that launches ``argv`` detached in ``run_dir`` (or reports its state).
 
     ``workdir`` is where the command runs (default: the run directory). The environment is
@@ -32,7 +33,8 @@ def launch_script(run_dir: str, argv: list[str], *, workdir: str = "", tool_path
     inner = "; ".join(
         [
             'echo $$ > "$1/pid"',
-            'cd "$2" || { echo "cannot enter working directory $2" ; echo 126 > "$1/exit_code"; touch "$1/done"; exit 126; }',
+            ('cd "$2" || { echo "cannot enter working directory $2" ; echo 126 > "$1/exit_code"; '
+             'touch "$1/done"; exit 126; }'),
             " ".join(
                 [
                     'env -i HOME="$HOME" USER="$USER"',

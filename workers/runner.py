@@ -205,7 +205,7 @@ def _fetch_results(job: Job, session: Session, run_dir: str, names: list[str]) -
     for name in names:
         digest = hashlib.sha256()
         with tempfile.TemporaryFile() as tmp:
-            def sink(chunk: bytes) -> None:
+            def sink(chunk: bytes, digest=digest) -> None:  # this file's digest, bound now
                 digest.update(chunk)
                 tmp.write(chunk)
 

@@ -26,7 +26,8 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except (ValueError, TypeError):
-        raise ImproperlyConfigured("FERNET_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes).") from None
+        raise ImproperlyConfigured(
+            "FERNET_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes).") from None
 
 
 def fernet() -> MultiFernet:
@@ -41,7 +42,8 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured("A stored secret cannot be decrypted with FERNET_KEYS: was a key dropped too early?") from None
+        raise ImproperlyConfigured(
+            "A stored secret cannot be decrypted with FERNET_KEYS: was a key dropped too early?") from None
 
 
 def rotate(token: str) -> str:

@@ -11,8 +11,8 @@ import posixpath
 import socket
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import paramiko
 from django.utils.translation import gettext_noop as N_
@@ -250,7 +250,7 @@ class Session:
                                              host=self.name)
                     time.sleep(0.01)
             exit_code = -1 if stopped else channel.recv_exit_status()
-        except (socket.timeout, paramiko.SSHException, OSError) as exc:
+        except (TimeoutError, paramiko.SSHException, OSError) as exc:
             raise _connection_error(exc, self.name) from None
         finally:
             channel.close()
@@ -290,7 +290,8 @@ class Session:
                 available = min(max_bytes, fh.stat().st_size - offset)
                 if available <= 0:
                     return b""
-                pieces = [(offset + start, min(SFTP_PIECE, available - start)) for start in range(0, available, SFTP_PIECE)]
+                pieces = [(offset + start, min(SFTP_PIECE, available - start))
+                          for start in range(0, available, SFTP_PIECE)]
                 return b"".join(fh.readv(pieces))
         except FileNotFoundError:
             return b""

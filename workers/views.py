@@ -89,7 +89,13 @@ class JobForm(forms.Form):
 
     def __init__(self, *args, stage: Stage, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields.update(copy.deepcopy(kinds.get(kind).fields))
+        job_kind = kinds.get(kind)
+        if job_kind.per_model:
+            self.fields["model"] = forms.ModelChoiceField(
+                label=gettext_lazy("Model under migration"), required=False,
+                queryset=stage.engagement.migration_models.all(),
+                help_text=gettext_lazy("The model whose acceptance evidence this job produces."))
+        self.fields.update(copy.deepcopy(job_kind.fields))
         self.fields["kind"].initial = kind
         # Choosing another kind reloads the form with that kind's fields (what was typed stays).
         self.fields["kind"].widget.attrs.update({
@@ -189,8 +195,8 @@ def host_edit(request, uuid):
 def host_pin_key(request, uuid):
     host = _visible_host(request, uuid, "change")
     try:
-        jobs.check_pin_host_key(request.user, host, request.POST.get("key_type", ""), request.POST.get("key_base64", ""),
-                                request.POST.get("fingerprint", ""))
+        jobs.check_pin_host_key(request.user, host, request.POST.get("key_type", ""),
+                                request.POST.get("key_base64", ""), request.POST.get("fingerprint", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -219,9 +225,9 @@ def stage_jobs(request, uuid):
     form = JobForm(request.POST or None, stage=stage, kind=kind, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        host, kind = data.pop("host"), data.pop("kind")
+        host, kind, model = data.pop("host"), data.pop("kind"), data.pop("model", None)
         try:
-            job = jobs.check_start_job(request.user, stage, host, kind, data)
+            job = jobs.check_start_job(request.user, stage, host, kind, data, model=model)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -240,7 +246,8 @@ def job_detail(request, uuid):
 
 def _tail(job: Job) -> str:
     tail = job.output_tail if job.output_tail or not job.is_final else read_tail(local_log_path(job))
-    return tail.replace(kinds.SECTION_MARK, "── ")  # the wrapper's section lines read as headings (the download keeps them)
+    # The wrapper's section lines read as headings (the download keeps them).
+    return tail.replace(kinds.SECTION_MARK, "── ")
 
 
 @login_required

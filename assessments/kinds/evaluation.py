@@ -60,7 +60,7 @@ def parse(log: str, files: dict, params: dict) -> dict:
 
 
 def record(job, result: dict) -> dict:
-    EvaluationRun.objects.create(engagement=job.engagement, job=job, dataset=job.parameters.get("dataset", "")[:200],
+    EvaluationRun.objects.create(engagement=job.engagement, model=job.model, job=job, dataset=job.parameters.get("dataset", "")[:200],
                                  score=result["score"])
     return result
 
@@ -82,6 +82,7 @@ EVALUATION = register(JobKind(
     record=record,
     tail_bytes=RESULT_TAIL_BYTES,
     exclusive=True,
+    per_model=True,
     result_template="assessments/kinds/evaluation.html",
     parser="assessments.parsers.evaluation",
 ))

@@ -20,7 +20,7 @@ def parse(log: str, files: dict, params: dict) -> dict:
 
 
 def record(job, result: dict) -> dict:
-    BenchmarkRun.objects.create(engagement=job.engagement, job=job, summary=result.get("summary") or {},
+    BenchmarkRun.objects.create(engagement=job.engagement, model=job.model, job=job, summary=result.get("summary") or {},
                                 performance=result.get("performance") or {}, common=result.get("common") or {})
     return result
 
@@ -35,6 +35,7 @@ INFERENCE_BENCHMARK = register(JobKind(
     record=record,
     tail_bytes=RESULT_TAIL_BYTES,
     exclusive=True,
+    per_model=True,
     result_template="assessments/kinds/inference_benchmark.html",
     parser="assessments.parsers.mindie_benchmark",
 ))

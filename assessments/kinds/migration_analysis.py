@@ -37,7 +37,8 @@ def plan(params: dict, host) -> Plan:
     """The portal's scanner always; the official tool too when the host has it. The official
     tool's CSV files are printed into the log as sections, so they come back with it."""
     code_dir = shlex.quote(params["code_dir"])
-    official = shlex.quote(f"{host.ascend_home.rstrip('/')}/ascend-toolkit/latest/tools/ms_fmk_transplt/pytorch_analyse.sh")
+    official = shlex.quote(
+        f"{host.ascend_home.rstrip('/')}/ascend-toolkit/latest/tools/ms_fmk_transplt/pytorch_analyse.sh")
     script = (
         f"python3 ascend_scan.py {code_dir} --json > scan.json; rc=$?; "
         "echo 'scanner exit code' $rc; "
@@ -57,7 +58,8 @@ def parse(log: str, files: dict, params: dict) -> dict:
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise PermanentError(N_("The scanner's report cannot be read: %(error)s"), Reason.PARSE,
                              error=str(exc)) from None
-    sections = {name.split(":", 1)[1]: text for name, text in split_sections(log).items() if name.startswith("official:")}
+    sections = {name.split(":", 1)[1]: text
+                for name, text in split_sections(log).items() if name.startswith("official:")}
     official = [row for name, text in sections.items() for row in parse_official_csv(name, text)]
     return {"summary": report.get("summary", {}), "effort": report.get("effort", {}),
             "findings": report.get("findings", []), "files_scanned": report.get("files_scanned", 0),
@@ -79,7 +81,8 @@ def record(job, result: dict) -> dict:
         Finding(analysis=analysis, source=Finding.Source.SCANNER, category=str(f.get("category", ""))[:40],
                 fix=f.get("fix") if f.get("fix") in fixes else Finding.Fix.REVIEW, file=str(f.get("file", ""))[:500],
                 line=f.get("line") if isinstance(f.get("line"), int) and f["line"] >= 0 else None,
-                api=str(f.get("api", ""))[:300], message=str(f.get("message", "")), message_zh=str(f.get("message_zh", "")))
+                api=str(f.get("api", ""))[:300], message=str(f.get("message", "")),
+                message_zh=str(f.get("message_zh", "")))
         for f in result.pop("findings", [])
     ]
     findings += [

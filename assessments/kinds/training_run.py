@@ -111,8 +111,8 @@ def parse_file(path: Path, files: dict, params: dict) -> dict:
 
 def record(job, result: dict) -> dict:
     """The NPU loss curve; the job keeps the summary without the series."""
-    curve = LossCurve(engagement=job.engagement, platform=LossCurve.Platform.NPU, source=LossCurve.Source.JOB,
-                      job=job, label=f"{job.get_kind_display()} #{job.pk}", log_format=result.get("format", ""),
+    curve = LossCurve(engagement=job.engagement, model=job.model, platform=LossCurve.Platform.NPU,
+                      source=LossCurve.Source.JOB, job=job, label=f"{job.get_kind_display()} #{job.pk}", log_format=result.get("format", ""),
                       loss_key=result.get("loss_key", ""), throughput=result.get("throughput") or {},
                       checkpoints=result.get("checkpoints") or [], raw_sha256=result.get("log_sha256", ""),
                       created_by=job.started_by)
@@ -141,6 +141,7 @@ TRAINING_RUN = register(JobKind(
     record=record,
     progress=progress,
     exclusive=True,
+    per_model=True,
     result_template="assessments/kinds/training_run.html",
     parser="assessments.parsers.training_log",
 ))

@@ -42,7 +42,7 @@ def parse_official_csv(name: str, text: str) -> list[dict]:
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue
-        record = dict(zip(columns, cells))
+        record = dict(zip(columns, cells, strict=False))
         rows.append({"kind": kind, "file": _value(record.get("file")), "start_line": _line(record.get("start_line")),
                      "end_line": _line(record.get("end_line")), "api": _value(record.get("api")) or "",
                      "tips": _value(record.get("tips")) or ""})

@@ -84,7 +84,7 @@ def parse_mindie_benchmark(text: str) -> BenchmarkResult:
             for row in rows:
                 metric, cells = row[0], row[1:]
                 values = {}
-                for column, cell in zip(columns, cells):
+                for column, cell in zip(columns, cells, strict=False):
                     value, unit = split_value(cell)
                     values[column.lower() if column.lower() in ("average", "max", "min") else column] = value
                     if unit and metric not in result.units:

@@ -132,9 +132,9 @@ def _split_values(cell: str, count: int) -> list[str]:
 
 def _row_values(header: list[str], row: list[str]) -> dict[str, str]:
     out = {}
-    for head_cell, value_cell in zip(header, row):
+    for head_cell, value_cell in zip(header, row, strict=False):
         names = _split_header(head_cell)
-        for name, value in zip(names, _split_values(value_cell, len(names))):
+        for name, value in zip(names, _split_values(value_cell, len(names)), strict=False):
             out[name] = value
     return out
 

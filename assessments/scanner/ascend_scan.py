@@ -15,10 +15,10 @@ sources (``*.cu``, ``*.cuh``) and C/C++ sources that include CUDA headers are re
 custom operators. A Python file with none of the words a finding needs (see TRIGGERS) is
 only compiled, to catch syntax errors, not parsed into a tree. A file that does not parse
 (syntax error, not valid text in its declared encoding, null bytes, too deep, too big)
-becomes one finding of category ``unparsable`` and is skipped. Version-control, cache, virtual-environment (any directory holding
-``pyvenv.cfg``), ``site-packages`` and ``node_modules`` directories are skipped, and no
-symbolic link is followed (files reached through links lie outside the tree or are scanned
-at their real place).
+becomes one finding of category ``unparsable`` and is skipped. Version-control, cache,
+virtual-environment (any directory holding ``pyvenv.cfg``), ``site-packages`` and
+``node_modules`` directories are skipped, and no symbolic link is followed (files reached
+through links lie outside the tree or are scanned at their real place).
 
 Every finding has: ``file`` (path relative to CODE_DIR, ``/``-separated), ``line`` and
 ``col`` (1-based; the column counts characters; 0 and 0 mean the file as a whole), ``api``
@@ -82,8 +82,8 @@ CUDA_KERNEL = re.compile(r"__global__[^(;{}]*?(\w+)\s*\(")
 LAUNCH_BOUNDS = re.compile(r"__launch_bounds__\s*\([^)]*\)")
 NCCL_ENV = re.compile(r"^NCCL_[A-Z0-9_]+$")
 # A component of every rule name below, and every string and keyword the scanner reports.
-TRIGGERS = re.compile(r"cuda|CUDA|cudnn|NCCL|nccl|DataParallel|data_parallel|jit|channels_last|memory_format|cpp_extension"
-                      r"|apex|amp_C|flash_attn|xformers|bitsandbytes|triton|cupy|dali|tensorrt|deepspeed"
+TRIGGERS = re.compile(r"cuda|CUDA|cudnn|NCCL|nccl|DataParallel|data_parallel|jit|channels_last|memory_format"
+                      r"|cpp_extension|apex|amp_C|flash_attn|xformers|bitsandbytes|triton|cupy|dali|tensorrt|deepspeed"
                       r"|transformer_engine|pynvml")
 MEMORY_FORMATS_OK = frozenset(("torch.contiguous_format", "torch.preserve_format"))
 
@@ -104,7 +104,8 @@ _MEM_EN = ("CUDA memory API {api}: automatic migration maps it to {npu}; the fig
 _MEM_ZH = "CUDA 显存接口 {api}：自动迁移会将其映射为 {npu}；数值来自 NPU 缓存分配器，不能与 GPU 数值直接比较。"
 _EXT_EN = ("CUDA C++ extension ({api}): its CUDA kernels must be ported to Ascend C custom operators "
            "(or replaced by torch_npu operators) and the build changed.")
-_EXT_ZH = "CUDA C++ 扩展（{api}）：其中的 CUDA 算子需移植为 Ascend C 自定义算子（或改用 torch_npu 算子），并修改构建方式。"
+_EXT_ZH = ("CUDA C++ 扩展（{api}）：其中的 CUDA 算子需移植为 Ascend C 自定义算子（或改用 torch_npu 算子），"
+           "并修改构建方式。")
 _JIT_EN = ("{api} is not supported under automatic migration: transfer_to_npu turns torch.jit.script into a "
            "no-op with a warning. Remove it, or keep it off the NPU path (for inference graphs use torchair "
            "or ONNX + ATC).")
@@ -124,7 +125,8 @@ RULES = {
         "cuda_api", "auto",
         "CUDA mixed precision {api}: automatic migration maps it to {npu}; torch_npu supports native AMP "
         "(torch.npu.amp, torch.autocast('npu')).",
-        "CUDA 混合精度 {api}：自动迁移会将其映射为 {npu}；torch_npu 支持原生混合精度（torch.npu.amp、torch.autocast('npu')）。",
+        "CUDA 混合精度 {api}：自动迁移会将其映射为 {npu}；"
+        "torch_npu 支持原生混合精度（torch.npu.amp、torch.autocast('npu')）。",
         on_import=True),
     "torch.cuda.default_generators": _rule(
         "cuda_api", "manual",
@@ -174,19 +176,22 @@ RULES = {
         "amp_apex", "replace_library",
         "Apex AMP ({api}) is CUDA-only: use torch_npu's native AMP (torch.npu.amp.autocast / GradScaler) or "
         "Apex for Ascend.",
-        "Apex 混合精度（{api}）仅支持 CUDA：请改用 torch_npu 原生混合精度（torch.npu.amp.autocast / GradScaler）或昇腾版 Apex。",
+        "Apex 混合精度（{api}）仅支持 CUDA："
+        "请改用 torch_npu 原生混合精度（torch.npu.amp.autocast / GradScaler）或昇腾版 Apex。",
         on_import=True, group="apex"),
     "apex.optimizers": _rule(
         "amp_apex", "replace_library",
         "Apex fused optimizer ({api}) is CUDA-only: use torch_npu.optim (e.g. NpuFusedAdamW), Apex for "
         "Ascend, or the plain torch.optim optimizer.",
-        "Apex 融合优化器（{api}）仅支持 CUDA：请改用 torch_npu.optim（如 NpuFusedAdamW）、昇腾版 Apex 或普通 torch.optim 优化器。",
+        "Apex 融合优化器（{api}）仅支持 CUDA："
+        "请改用 torch_npu.optim（如 NpuFusedAdamW）、昇腾版 Apex 或普通 torch.optim 优化器。",
         on_import=True, group="apex"),
     "apex.parallel": _rule(
         "amp_apex", "replace_library",
         "{api} is CUDA-only: use torch.nn.parallel.DistributedDataParallel (and torch.nn.SyncBatchNorm) "
         "with the HCCL backend.",
-        "{api} 仅支持 CUDA：请改用 HCCL 后端的 torch.nn.parallel.DistributedDataParallel（及 torch.nn.SyncBatchNorm）。",
+        "{api} 仅支持 CUDA："
+        "请改用 HCCL 后端的 torch.nn.parallel.DistributedDataParallel（及 torch.nn.SyncBatchNorm）。",
         on_import=True, group="apex"),
     "amp_C": _rule(
         "amp_apex", "replace_library",
@@ -200,13 +205,15 @@ RULES = {
         "cuda_library", "replace_library",
         "flash-attn ({api}) is CUDA-only: use torch_npu.npu_fusion_attention (FlashAttentionScore) or "
         "MindSpeed's flash attention.",
-        "flash-attn（{api}）仅支持 CUDA：请改用 torch_npu.npu_fusion_attention（FlashAttentionScore）或 MindSpeed 的 Flash Attention。",
+        "flash-attn（{api}）仅支持 CUDA："
+        "请改用 torch_npu.npu_fusion_attention（FlashAttentionScore）或 MindSpeed 的 Flash Attention。",
         on_import=True, group="flash_attn"),
     "xformers": _rule(
         "cuda_library", "replace_library",
         "xformers ({api}) is CUDA-only: use torch_npu.npu_fusion_attention or "
         "torch.nn.functional.scaled_dot_product_attention.",
-        "xformers（{api}）仅支持 CUDA：请改用 torch_npu.npu_fusion_attention 或 torch.nn.functional.scaled_dot_product_attention。",
+        "xformers（{api}）仅支持 CUDA："
+        "请改用 torch_npu.npu_fusion_attention 或 torch.nn.functional.scaled_dot_product_attention。",
         on_import=True, group="xformers"),
     "bitsandbytes": _rule(
         "cuda_library", "replace_library",
@@ -234,7 +241,8 @@ RULES = {
         "cuda_library", "replace_library",
         "NVIDIA DALI ({api}) is CUDA-only: use torchvision data loading (torchvision_npu / DVPP for decoding "
         "on Ascend) or CPU workers.",
-        "NVIDIA DALI（{api}）仅支持 CUDA：请改用 torchvision 数据加载（昇腾上可用 torchvision_npu / DVPP 解码）或 CPU 进程。",
+        "NVIDIA DALI（{api}）仅支持 CUDA："
+        "请改用 torchvision 数据加载（昇腾上可用 torchvision_npu / DVPP 解码）或 CPU 进程。",
         on_import=True, group="nvidia.dali"),
     "tensorrt": _rule(
         "cuda_library", "replace_library",
@@ -319,7 +327,8 @@ def _string_rule(value, compared):
             return ("device_string", "manual", value,
                     "Comparison with the device string '{0}': automatic migration does not rewrite comparisons; "
                     "compare with '{1}' (or the device type of the tensor) by hand.".format(value, npu),
-                    "与设备字符串 '{0}' 比较：自动迁移不会改写比较，请手动改为与 '{1}'（或张量的设备类型）比较。".format(value, npu))
+                    "与设备字符串 '{0}' 比较：自动迁移不会改写比较，"
+                    "请手动改为与 '{1}'（或张量的设备类型）比较。".format(value, npu))
         return ("device_string", "auto", value,
                 "Device string '{0}': automatic migration maps it to '{1}'.".format(value, npu),
                 "设备字符串 '{0}'：自动迁移会将其映射为 '{1}'。".format(value, npu))
@@ -338,7 +347,8 @@ def _string_rule(value, compared):
         return ("distributed", "manual", value,
                 "NCCL environment variable {0} has no effect on Ascend; set the HCCL equivalent "
                 "(e.g. HCCL_CONNECT_TIMEOUT, HCCL_BUFFSIZE) if it matters.".format(value),
-                "NCCL 环境变量 {0} 在昇腾上不起作用；如有需要请设置对应的 HCCL 变量（如 HCCL_CONNECT_TIMEOUT、HCCL_BUFFSIZE）。".format(value))
+                "NCCL 环境变量 {0} 在昇腾上不起作用；"
+                "如有需要请设置对应的 HCCL 变量（如 HCCL_CONNECT_TIMEOUT、HCCL_BUFFSIZE）。".format(value))
     if value == "CUDA_VISIBLE_DEVICES":
         return ("cuda_api", "manual", value,
                 "CUDA_VISIBLE_DEVICES has no effect on Ascend NPUs; set ASCEND_RT_VISIBLE_DEVICES instead.",
@@ -347,8 +357,8 @@ def _string_rule(value, compared):
         return ("cuda_api", "manual", value,
                 "String naming the CUDA type or API {0}: automatic migration does not rewrite strings; use "
                 "{1} (or torch.set_default_device('npu')) by hand.".format(value, _npu_name(value)),
-                "字符串中的 CUDA 类型或接口 {0}：自动迁移不会改写字符串，请手动改为 {1}（或 torch.set_default_device('npu')）。".format(
-                    value, _npu_name(value)))
+                "字符串中的 CUDA 类型或接口 {0}：自动迁移不会改写字符串，"
+                "请手动改为 {1}（或 torch.set_default_device('npu')）。".format(value, _npu_name(value)))
     return None
 
 
@@ -492,7 +502,8 @@ class _PythonFile:
                 self.add(value, api, "memory_format", "manual",
                          "memory_format={0}: make sure it is not channels_last on Ascend NPU (usually slower there; "
                          "automatic migration leaves it).".format(api),
-                         "memory_format={0}：请确认在昇腾 NPU 上不是 channels_last（通常更慢，自动迁移不处理）。".format(api))
+                         "memory_format={0}：请确认在昇腾 NPU 上不是 channels_last"
+                         "（通常更慢，自动迁移不处理）。".format(api))
 
 
 def _file_finding(rel, api, category, fix, en, zh, line=0, col=0):
@@ -574,7 +585,8 @@ def scan_cpp_source(data, rel):
             rel, header, "custom_op", "port_custom_op",
             "C/C++ source including the CUDA header <{0}>: part of a custom CUDA operator; port it to Ascend C "
             "(and the host code to the torch_npu / AscendCL APIs).".format(header),
-            "C/C++ 源文件包含 CUDA 头文件 <{0}>：属于自定义 CUDA 算子，请移植为 Ascend C（主机侧代码改用 torch_npu / AscendCL 接口）。".format(header),
+            "C/C++ 源文件包含 CUDA 头文件 <{0}>：属于自定义 CUDA 算子，"
+            "请移植为 Ascend C（主机侧代码改用 torch_npu / AscendCL 接口）。".format(header),
             text.count("\n", 0, match.start()) + 1, match.start(1) - text.rfind("\n", 0, match.start()) - 1))
     return findings
 

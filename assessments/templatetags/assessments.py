@@ -13,7 +13,10 @@ def loss_curve_chart(job, width=600, height=160):
     return {"chart": curve_chart(curve, width, height) if curve else None}
 
 
-VERDICTS = {"pass": gettext_lazy("PASS"), "fail": gettext_lazy("FAIL"), "cannot_compare": gettext_lazy("CANNOT COMPARE")}
+VERDICTS = {"pass": gettext_lazy("PASS"), "fail": gettext_lazy("FAIL"),
+            "cannot_compare": gettext_lazy("CANNOT COMPARE"), "not_comparable": gettext_lazy("NOT COMPARABLE"),
+            "incomplete": gettext_lazy("INCOMPLETE"), "out_of_scope": gettext_lazy("OUT OF SCOPE"),
+            "excluded": gettext_lazy("EXCLUDED")}
 
 
 @register.filter

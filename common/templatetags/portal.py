@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from common import access
+from common import access, numbers
 
 register = template.Library()
 
@@ -29,3 +29,9 @@ def percent3(fraction) -> str:
 def can(context, action: str, obj) -> bool:
     """``{% can "change" engagement as can_edit %}``: the access policy, as views ask it."""
     return access.can(context["request"].user, action, obj)
+
+
+@register.filter
+def readable(value) -> str:
+    """A figure with 3-4 significant digits and thousands separators (``common.numbers``)."""
+    return numbers.readable(value)

@@ -88,19 +88,23 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
     shutil.copyfile(FILES / "firmware_version.info", _mk(ascend / "firmware") / "version.info")
     toolkit = _mk(ascend / "ascend-toolkit" / "latest")
     shutil.copyfile(FILES / "version.cfg", toolkit / "version.cfg")
-    shutil.copyfile(FILES / "ascend_toolkit_install.info", _mk(toolkit / "x86_64-linux") / "ascend_toolkit_install.info")
+    shutil.copyfile(FILES / "ascend_toolkit_install.info",
+                    _mk(toolkit / "x86_64-linux") / "ascend_toolkit_install.info")
     # Everything the login user reads lives under root: the checkout may sit in a directory
     # that user cannot enter.
     share = _mk(root / "share")
     for sample in FILES.glob("*.txt"):
         shutil.copyfile(sample, share / sample.name)
     _write(bin_dir / "npu-smi", _npu_smi_script(share), 0o755)
-    _write(bin_dir / "benchmark", f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {share}/mindie_benchmark_output.txt\n", 0o755)
+    _write(bin_dir / "benchmark",
+           f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {share}/mindie_benchmark_output.txt\n",
+           0o755)
     pylib = _mk(root / "pylib")
     _write(pylib / "torch" / "__init__.py", '__version__ = "2.1.0"\n')
     _write(pylib / "torch_npu" / "__init__.py", '__version__ = "2.1.0.post8"\n')
     # python3 on the simulated host: the system interpreter with the stub packages.
-    _write(bin_dir / "python3", f'#!/bin/sh\nPYTHONPATH="{pylib}${{PYTHONPATH:+:$PYTHONPATH}}" exec {python} "$@"\n', 0o755)
+    _write(bin_dir / "python3", f'#!/bin/sh\nPYTHONPATH="{pylib}${{PYTHONPATH:+:$PYTHONPATH}}" exec {python} "$@"\n',
+           0o755)
     _write(bin_dir / "python", f'#!/bin/sh\nexec "{bin_dir}/python3" "$@"\n', 0o755)
     # The official analysis tool, where CANN puts it (not on PATH): prints its console output
     # and writes its CSV files as it did on the sample code.
@@ -173,7 +177,8 @@ class SimulatedHost:
 
     def start(self, timeout: float = 15) -> SimHostInfo:
         if not os.path.exists(SSHD):
-            raise RuntimeError("OpenSSH's sshd is missing: install the openssh-server package (apt-get install openssh-server).")
+            raise RuntimeError("OpenSSH's sshd is missing: install the openssh-server package "
+                               "(apt-get install openssh-server).")
         self.base.mkdir(parents=True, exist_ok=True)
         self.base.chmod(0o755)
         keys = _mk(self.base / "keys")
@@ -181,7 +186,8 @@ class SimulatedHost:
         client_key = keys / "client_ed25519"
         for key in (host_key, client_key):
             if not key.exists():
-                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "simhost", "-f", str(key)], check=True)
+                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "simhost", "-f", str(key)],
+                               check=True)
         if os.geteuid() == 0:
             username, password = _ensure_sim_user()
             home = Path(pwd.getpwnam(username).pw_dir)
@@ -264,25 +270,29 @@ class SimulatedHost:
 DEMO_HOST_NAME = "sim-910b (demo)"
 
 
-def register_demo_host(info: SimHostInfo, public_key: tuple[str, str]):
-    """Register the simulated host for the first demo customer with its key pinned, or bring
-    an earlier registration up to date (the port changes between runs; the keys do not)."""
+def register_demo_host(info: SimHostInfo, public_key: tuple[str, str]) -> list:
+    """Register the simulated host for every demo customer with its key pinned, or bring an
+    earlier registration up to date (the port changes between runs; the keys do not). Both
+    demo engagements (training on the smart grid's, inference on the LLM company's) run
+    their jobs there."""
     pm = User.objects.filter(role=User.Role.PM).order_by("pk").first()
-    customer = Customer.objects.order_by("pk").first()
-    if pm is None or customer is None:
-        return None
-    host = AscendHost.objects.filter(name=DEMO_HOST_NAME).first()
-    if host is None:
-        host = jobs.check_register_host(pm, {
-            "customer": customer, "name": DEMO_HOST_NAME, "address": info.address, "port": info.port,
-            "username": info.username, "auth_method": "key", "ascend_home": info.ascend_home,
-            "tool_path": info.tool_path,
-        }, info.private_key)
-    else:
-        host.port, host.ascend_home, host.tool_path = info.port, info.ascend_home, info.tool_path
-        host.save(update_fields=["port", "ascend_home", "tool_path"])
-    key_type, key_b64 = public_key
-    if host.host_key_base64 != key_b64:
-        presented = jobs.fetch_key_for_confirmation(host)
-        host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
-    return host
+    if pm is None:
+        return []
+    hosts = []
+    for customer in Customer.objects.filter(engagements__isnull=False).distinct().order_by("pk"):
+        host = AscendHost.objects.filter(customer=customer, name=DEMO_HOST_NAME).first()
+        if host is None:
+            host = jobs.check_register_host(pm, {
+                "customer": customer, "name": DEMO_HOST_NAME, "address": info.address, "port": info.port,
+                "username": info.username, "auth_method": "key", "ascend_home": info.ascend_home,
+                "tool_path": info.tool_path,
+            }, info.private_key)
+        else:
+            host.port, host.ascend_home, host.tool_path = info.port, info.ascend_home, info.tool_path
+            host.save(update_fields=["port", "ascend_home", "tool_path"])
+        key_type, key_b64 = public_key
+        if host.host_key_base64 != key_b64:
+            presented = jobs.fetch_key_for_confirmation(host)
+            host = jobs.check_pin_host_key(pm, host, presented.key_type, presented.base64, presented.fingerprint)
+        hosts.append(host)
+    return hosts

@@ -94,7 +94,8 @@ def test_a_log_without_losses_is_refused_and_the_form_keeps_the_label(client, co
 
     client.force_login(consultant)
     response = client.post(reverse("curve_upload", args=[engagement.uuid]),
-                           {"log": SimpleUploadedFile("x.log", b"no numbers"), "platform": "gpu", "label": "my A100 run"})
+                           {"log": SimpleUploadedFile("x.log", b"no numbers"), "platform": "gpu",
+                            "label": "my A100 run"})
     assert response.status_code == 400
     page = response.content.decode()
     assert "No loss values were found" in page and 'value="my A100 run"' in page
@@ -111,7 +112,8 @@ def test_pairing_two_npu_curves_is_refused(client, consultant, engagement):
         curve.save()
         curves.append(curve)
     client.force_login(consultant)
-    response = client.post(reverse("curve_pair", args=[engagement.uuid]), {"reference": curves[0].pk, "npu": curves[1].pk})
+    response = client.post(reverse("curve_pair", args=[engagement.uuid]),
+                           {"reference": curves[0].pk, "npu": curves[1].pk})
     assert response.status_code == 400
 
 

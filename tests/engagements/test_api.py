@@ -191,7 +191,8 @@ WRITES = {  # action -> (request, {role: (status on own, status on other)})
     "worklog-patch": (lambda c, o: c.patch(f"/api/worklogs/{o['log'].uuid}/", {"summary": "Changed"}),
                       {**editor(200), "pm": (403, 200)}),  # only the author changes a log
     "worklog-delete": (lambda c, o: c.delete(f"/api/worklogs/{o['log'].uuid}/"), editor(204)),
-    "risk-create": (lambda c, o: c.post("/api/risks/", new_risk(o)), editor(201, out_of_scope=400, contacts=COLLECTION)),
+    "risk-create": (lambda c, o: c.post("/api/risks/", new_risk(o)),
+                    editor(201, out_of_scope=400, contacts=COLLECTION)),
     "risk-patch": (lambda c, o: c.patch(f"/api/risks/{o['risk'].uuid}/", {"mitigation": "Mirror"}),
                    editor(200)),
     "risk-delete": (lambda c, o: c.delete(f"/api/risks/{o['risk'].uuid}/"), editor(204)),
@@ -236,7 +237,8 @@ def test_a_contact_writing_to_an_unknown_or_another_customers_object_gets_404(wo
     for key in (uuid.uuid4(), other, "not-a-uuid"):
         response = send(client, key)
         assert response.status_code == 404, (key, response.content)
-        assert client.get(f"/api/{'stages' if endpoint.startswith('stage') else endpoint + 's'}/{key}/").status_code == 404
+        collection = "stages" if endpoint.startswith("stage") else endpoint + "s"
+        assert client.get(f"/api/{collection}/{key}/").status_code == 404
     if endpoint in ("engagement", "stage-plan", "stage-transition"):  # what the contact reads
         own = world["own"]["engagement" if endpoint == "engagement" else "stage"].uuid
         response = send(client, own)

@@ -90,7 +90,8 @@ def second_engagement(pm, consultant, customer_b):
 class TestWorkLogs:
     def test_a_log_keeps_person_days_and_its_details(self, consultant, engagement):
         survey = stage_of(engagement)
-        services.check_log_work(consultant, survey, days_ago(1), "0.5", "  Collected the server inventory ", " VPN slow ")
+        services.check_log_work(consultant, survey, days_ago(1), "0.5", "  Collected the server inventory ",
+                                " VPN slow ")
         log = WorkLog.objects.get()
         assert (log.consultant, log.stage, log.date) == (consultant, survey, days_ago(1))
         assert log.person_days == Decimal("0.5")
@@ -117,7 +118,8 @@ class TestWorkLogs:
         assert WorkLog.objects.filter(date=days_ago(1)).count() == 2
 
     @pytest.mark.parametrize(
-        "value", ["-0.5", "-1", "0", "0.0", "1.5", "2", "0.25", "0.3", "0.75", "0.55", "abc", "", "NaN", "Infinity", "1/2"]
+        "value",
+        ["-0.5", "-1", "0", "0.0", "1.5", "2", "0.25", "0.3", "0.75", "0.55", "abc", "", "NaN", "Infinity", "1/2"],
     )
     def test_bad_person_days_are_refused_and_nothing_is_saved(self, consultant, engagement, value):
         with pytest.raises(ValidationError) as exc:
@@ -151,7 +153,8 @@ class TestWorkLogs:
     def test_work_before_the_engagement_starts_is_refused(self, consultant, engagement):
         survey = stage_of(engagement)
         with pytest.raises(ValidationError) as exc:
-            services.check_log_work(consultant, survey, engagement.start_date - datetime.timedelta(days=1), "0.5", "Early")
+            services.check_log_work(consultant, survey, engagement.start_date - datetime.timedelta(days=1), "0.5",
+                                    "Early")
         assert error_fields(exc) == {"date"} and engagement.start_date.isoformat() in str(exc.value)
         services.check_log_work(consultant, survey, engagement.start_date, "0.5", "First day")
         assert WorkLog.objects.count() == 1
@@ -374,9 +377,11 @@ class TestDeliverables:
         survey = stage_of(engagement)
         services.check_upload_deliverable(consultant, survey, SimpleUploadedFile("迁移方案.pdf", PDF), " The plan ")
         deliverable = Deliverable.objects.get()
-        assert (deliverable.original_name, deliverable.size, deliverable.description) == ("迁移方案.pdf", len(PDF), "The plan")
+        assert (deliverable.original_name, deliverable.size, deliverable.description) == (
+            "迁移方案.pdf", len(PDF), "The plan")
         assert deliverable.sha256 == hashlib.sha256(PDF).hexdigest()
-        assert (deliverable.content_type, deliverable.uploaded_by, deliverable.stage) == ("application/pdf", consultant, survey)
+        assert (deliverable.content_type, deliverable.uploaded_by, deliverable.stage) == (
+            "application/pdf", consultant, survey)
         [on_disk] = stored_files(media)
         assert on_disk.read_bytes() == PDF
         assert on_disk == media / deliverable.file.name
@@ -401,14 +406,16 @@ class TestDeliverables:
     def test_the_allowed_types_come_from_the_settings(self, consultant, engagement, media, settings):
         settings.DELIVERABLE_EXTENSIONS = ["pdf"]
         with pytest.raises(ValidationError):
-            services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("notes.txt", b"hi\n"))
+            services.check_upload_deliverable(consultant, stage_of(engagement),
+                                              SimpleUploadedFile("notes.txt", b"hi\n"))
         self.assert_nothing_stored(media)
 
     @pytest.mark.parametrize(
         "name, content",
         [("report.pdf", ELF), ("report.pdf", PE), ("report.pdf", PNG), ("report.pdf", b"just some text\n"),
          ("slides.pptx", PE), ("sheet.xlsx", PDF), ("diagram.png", PDF), ("photo.jpg", ZIP), ("bundle.zip", ELF),
-         ("notes.txt", ELF), ("setup.sh", PE), ("readme.md", ZIP), ("data.csv", PNG), ("train.py", b"print(1)\x00\x00")],
+         ("notes.txt", ELF), ("setup.sh", PE), ("readme.md", ZIP), ("data.csv", PNG),
+         ("train.py", b"print(1)\x00\x00")],
     )
     def test_content_that_does_not_match_the_extension_is_refused(self, consultant, engagement, media, name, content):
         with pytest.raises(ValidationError) as exc:
@@ -437,7 +444,8 @@ class TestDeliverables:
                                               "d" * 301)
         assert error_fields(exc) == {"description"}
         self.assert_nothing_stored(media)
-        services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF), "d" * 300)
+        services.check_upload_deliverable(consultant, stage_of(engagement), SimpleUploadedFile("plan.pdf", PDF),
+                                          "d" * 300)
         assert len(Deliverable.objects.get().description) == 300
 
     def test_a_failed_insert_removes_the_stored_file(self, consultant, engagement, media):
@@ -466,7 +474,8 @@ class TestDeliverables:
 
     @pytest.mark.parametrize(
         "name, content",
-        [("notes.txt", PDF), ("notes.md", b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"), ("data.csv", b"a,b\n\x01\x02\x03\n"),
+        [("notes.txt", PDF), ("notes.md", b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"),
+         ("data.csv", b"a,b\n\x01\x02\x03\n"),
          ("notes.txt", b"ok\n" * 4000 + b"\x7fELF\x02\x01\x01\x00"), ("notes.txt", b"text\n" * 3000 + b"\xff\xfe\xfd"),
          ("notes.txt", b"PK\x03\x04zip without nul")],
     )
@@ -507,13 +516,15 @@ class TestProgress:
         services.check_plan_stage(consultant, env, {"planned_person_days": Decimal("10")})
         finish(consultant, survey)
         services.check_transition_stage(consultant, plan, Stage.Status.IN_PROGRESS)
-        services.check_set_checklist_item(consultant, plan.checklist.order_by("position").first(), ChecklistItem.State.DONE)
+        services.check_set_checklist_item(consultant, plan.checklist.order_by("position").first(),
+                                          ChecklistItem.State.DONE)
         expected = (4 * 1.0 + 6 * (1 / len(ACTIVITIES[StageKey.PLAN])) + 10 * 0.0) / 20
         fresh = Engagement.objects.get(pk=engagement.pk)
         assert fresh.progress() == pytest.approx(expected)
         assert fresh.progress_percent == round(expected * 100)
 
-    def test_without_a_plan_every_counted_stage_weighs_the_same_and_skipped_ones_do_not_count(self, pm, consultant, customer_a):
+    def test_without_a_plan_every_counted_stage_weighs_the_same_and_skipped_ones_do_not_count(self, pm, consultant,
+                                                                                               customer_a):
         inference_only = make_engagement(pm, customer_a, consultants=[consultant], scope_training_migration=False)
         skipped = set(inference_only.stages.filter(status=Stage.Status.SKIPPED).values_list("key", flat=True))
         assert skipped == {StageKey.TRAINING_ADAPTATION, StageKey.TRAINING_TUNING}
@@ -529,7 +540,8 @@ class TestProgress:
         services.check_plan_stage(consultant, env, {"planned_person_days": Decimal("10")})
         finish(consultant, survey)
         services.check_transition_stage(consultant, plan, Stage.Status.IN_PROGRESS)
-        services.check_set_checklist_item(consultant, plan.checklist.order_by("position").first(), ChecklistItem.State.DONE)
+        services.check_set_checklist_item(consultant, plan.checklist.order_by("position").first(),
+                                          ChecklistItem.State.DONE)
         services.check_transition_stage(consultant, env, Stage.Status.IN_PROGRESS)
         for item in env.checklist.all():  # every item closed: still capped below complete
             services.check_set_checklist_item(consultant, item, ChecklistItem.State.DONE)
@@ -541,7 +553,8 @@ class TestProgress:
         services.check_transition_stage(consultant, no_items, Stage.Status.IN_PROGRESS)
         no_items.checklist.all().delete()  # a stage without a checklist counts as not done at all
 
-        nothing_counted = make_engagement(pm, customer_a, scope_training_migration=False, scope_inference_migration=False)
+        nothing_counted = make_engagement(pm, customer_a, scope_training_migration=False,
+                                          scope_inference_migration=False)
         for key in (StageKey.SURVEY, StageKey.PLAN, StageKey.ENV_SETUP):
             services.check_transition_stage(pm, stage_of(nothing_counted, key), Stage.Status.SKIPPED, "Not needed")
         untouched = make_engagement(pm, customer_a)
@@ -550,7 +563,8 @@ class TestProgress:
         for one in (engagement, unplanned, nothing_counted, untouched):
             expected = Engagement.objects.get(pk=one.pk).progress()
             assert annotated[one.pk] == pytest.approx(expected, rel=1e-12, abs=1e-12), one.code
-        assert annotated[engagement.pk] == pytest.approx((4 * 1.0 + 2.5 / len(ACTIVITIES[StageKey.PLAN]) + 10 * 0.95) / 16.5)
+        assert annotated[engagement.pk] == pytest.approx(
+            (4 * 1.0 + 2.5 / len(ACTIVITIES[StageKey.PLAN]) + 10 * 0.95) / 16.5)
         assert annotated[unplanned.pk] == pytest.approx(1 / 5)
         assert annotated[nothing_counted.pk] == annotated[untouched.pk] == 0.0
         assert Engagement.objects.with_progress().get(pk=engagement.pk).progress() == annotated[engagement.pk]
@@ -559,7 +573,8 @@ class TestProgress:
         self, pm, consultant, colleague, engagement, second_engagement
     ):
         today = timezone.localdate()
-        week_ago, yesterday, tomorrow = today - datetime.timedelta(days=7), today - datetime.timedelta(days=1), today + datetime.timedelta(days=1)
+        week_ago, yesterday, tomorrow = (today - datetime.timedelta(days=7), today - datetime.timedelta(days=1),
+                                         today + datetime.timedelta(days=1))
         s = {stage.key: stage for stage in engagement.stages.all()}
         plans = {  # key: (start, end, person-days)
             StageKey.SURVEY: (week_ago, yesterday, Decimal("3")),  # done today: late
@@ -570,7 +585,8 @@ class TestProgress:
             StageKey.INFERENCE_MIGRATION: (week_ago, today, Decimal("2")),  # ends today: not late yet
         }
         for key, (start, end, pd) in plans.items():
-            services.check_plan_stage(pm, s[key], {"planned_start": start, "planned_end": end, "planned_person_days": pd})
+            services.check_plan_stage(pm, s[key],
+                                      {"planned_start": start, "planned_end": end, "planned_person_days": pd})
         finish(consultant, s[StageKey.SURVEY])
         finish(consultant, s[StageKey.PLAN])
         services.check_transition_stage(consultant, s[StageKey.ENV_SETUP], Stage.Status.IN_PROGRESS)
@@ -601,7 +617,8 @@ class TestProgress:
         survey = stage_of(engagement)
         log = services.check_log_work(consultant, survey, days_ago(1), "1", "Full day")
         services.check_log_work(consultant, survey, days_ago(2), "0.5", "Half")
-        services.check_log_work(consultant, survey, days_ago(1), "0.5", "Half in the end", log=WorkLog.objects.get(pk=log.pk))
+        services.check_log_work(consultant, survey, days_ago(1), "0.5", "Half in the end",
+                                log=WorkLog.objects.get(pk=log.pk))
         assert Engagement.objects.with_figures().get(pk=engagement.pk).logged_pd == Decimal("1")
         services.check_delete_work_log(pm, WorkLog.objects.get(pk=log.pk))
         assert Engagement.objects.with_figures().get(pk=engagement.pk).logged_pd == Decimal("0.5")
@@ -628,8 +645,10 @@ class TestDates:
         start, end = datetime.date(2026, 3, 1), datetime.date(2026, 3, 10)
         services.check_plan_stage(consultant, survey, {"planned_start": start, "planned_end": end})
         with pytest.raises(ValidationError):
-            services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), {"planned_end": datetime.date(2026, 2, 28)})
-        services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), {"planned_end": start})  # same day is fine
+            services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk),
+                                      {"planned_end": datetime.date(2026, 2, 28)})
+        # The same day is fine.
+        services.check_plan_stage(consultant, Stage.objects.get(pk=survey.pk), {"planned_end": start})
         survey.refresh_from_db()
         assert (survey.planned_start, survey.planned_end) == (start, start)
 
@@ -787,7 +806,8 @@ class TestAudit:
             "impact": 3, "mitigation": "", "owner": consultant, "status": Risk.Status.OPEN})
         [created] = events(object_type="risk", action="create")
         assert (created.actor, created.object_id, created.engagement) == (consultant, str(risk.pk), engagement)
-        assert (created.changes["category"], created.changes["likelihood"], created.changes["impact"]) == ("dataset", 2, 3)
+        assert (created.changes["category"], created.changes["likelihood"], created.changes["impact"]) == (
+            "dataset", 2, 3)
         assert created.changes["owner"] == str(consultant)
 
         services.check_save_risk(pm, engagement, {"status": Risk.Status.MITIGATING, "mitigation": "Work on site",
@@ -872,9 +892,10 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(variable, value, messa
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "variable, value",
-    [("WORKLOG_STEP_DAYS", "abc"), ("WORKLOG_STEP_DAYS", "0"), ("WORKLOG_STEP_DAYS", "-0.5"), ("WORKLOG_STEP_DAYS", "2"),
-     ("WORKLOG_STEP_DAYS", "0.125"), ("WORKLOG_STEP_DAYS", "0.3"), ("WORKLOG_STEP_DAYS", "NaN"),
-     ("WORKLOG_STEP_DAYS", "Infinity"), ("DELIVERABLE_MAX_BYTES", "-5"), ("DELIVERABLE_MAX_BYTES", "0"),
+    [("WORKLOG_STEP_DAYS", "abc"), ("WORKLOG_STEP_DAYS", "0"), ("WORKLOG_STEP_DAYS", "-0.5"),
+     ("WORKLOG_STEP_DAYS", "2"), ("WORKLOG_STEP_DAYS", "0.125"), ("WORKLOG_STEP_DAYS", "0.3"),
+     ("WORKLOG_STEP_DAYS", "NaN"), ("WORKLOG_STEP_DAYS", "Infinity"), ("DELIVERABLE_MAX_BYTES", "-5"),
+     ("DELIVERABLE_MAX_BYTES", "0"),
      ("FERNET_KEYS", "not-a-fernet-key"), ("FERNET_KEYS", f"{'A' * 43}=,short")],
 )
 def test_a_bad_setting_stops_start_up(variable, value):
@@ -934,7 +955,8 @@ def test_every_multiple_of_the_step_up_to_one_day_is_accepted(step, data):
 @example(step="0.5", coefficient=5000001, exponent=-7, notation="plain")
 @example(step="0.5", coefficient=-5, exponent=-1, notation="plain")
 @example(step="0.25", coefficient=125, exponent=-3, notation="plain")
-def test_a_number_is_accepted_exactly_when_it_is_a_multiple_of_the_step_in_zero_to_one(step, coefficient, exponent, notation):
+def test_a_number_is_accepted_exactly_when_it_is_a_multiple_of_the_step_in_zero_to_one(step, coefficient, exponent,
+                                                                                       notation):
     value = Fraction(coefficient) * Fraction(10) ** exponent
     text = f"{coefficient}E{exponent}" if notation == "scientific" else f"{Decimal(coefficient).scaleb(exponent):f}"
     expected = 0 < value <= 1 and (value / Fraction(step)).denominator == 1
@@ -994,7 +1016,7 @@ def is_text(content: bytes, cuts: list[int] = ()) -> bool:
     """TextCheck over ``content`` fed in pieces split at ``cuts``."""
     check = TextCheck(content[:8192])
     bounds = [0, *sorted(cuts), len(content)]
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in zip(bounds, bounds[1:], strict=False):
         check.feed(content[start:end])
     return check.finish()
 

@@ -47,7 +47,8 @@ def test_every_page_export_and_api_field_shows_the_same_logged_person_days(clien
     User.objects.filter(pk=colleague.pk).update(is_active=False)
 
     per_stage = {key: Decimal("0") for key in stages}
-    per_stage.update({StageKey.SURVEY: Decimal("2.5"), StageKey.PLAN: Decimal("1.5"), StageKey.ENV_SETUP: Decimal("0.5")})
+    per_stage.update({StageKey.SURVEY: Decimal("2.5"), StageKey.PLAN: Decimal("1.5"),
+                      StageKey.ENV_SETUP: Decimal("0.5")})
     total = Decimal("4.5")
     assert WorkLog.objects.filter(stage__engagement=engagement).person_days() == total
     assert WorkLog.objects.filter(stage__engagement=engagement).exclude(stage__key=StageKey.SURVEY).person_days() == 2

@@ -33,12 +33,14 @@ def test_a_waived_item_with_reason_lets_the_stage_finish(engagement, consultant)
         services.check_set_checklist_item(consultant, item, ChecklistItem.State.DONE)
     with pytest.raises(ValidationError):
         services.check_set_checklist_item(consultant, items[-1], ChecklistItem.State.WAIVED, "")
-    services.check_set_checklist_item(consultant, items[-1], ChecklistItem.State.WAIVED, "Customer has no cloud account")
+    services.check_set_checklist_item(consultant, items[-1], ChecklistItem.State.WAIVED,
+                                      "Customer has no cloud account")
     services.check_transition_stage(consultant, survey, Stage.Status.DONE)
     survey.refresh_from_db()
     assert survey.status == Stage.Status.DONE
     assert survey.actual_end is not None
-    moves = list(StageTransition.objects.filter(stage=survey).values_list("from_status", "to_status", "actor__username"))
+    moves = list(StageTransition.objects.filter(stage=survey)
+                 .values_list("from_status", "to_status", "actor__username"))
     assert moves == [("not_started", "in_progress", "consultant"), ("in_progress", "done", "consultant")]
     assert AuditEvent.objects.filter(engagement=engagement, action="transition").count() == 2
 

@@ -29,7 +29,8 @@ def test_a_consultant_sees_only_assigned_engagements(client, consultant, engagem
 
 def test_a_pm_sees_all_engagements_and_filters_the_late_ones(client, pm, engagement, other_engagement):
     late = stage_of(engagement)
-    services.check_plan_stage(pm, late, {"planned_start": datetime.date(2026, 1, 5), "planned_end": datetime.date(2026, 1, 9)})
+    services.check_plan_stage(pm, late,
+                              {"planned_start": datetime.date(2026, 1, 5), "planned_end": datetime.date(2026, 1, 9)})
     client.force_login(pm)
     page = client.get(reverse("engagement_list")).content.decode()
     assert engagement.code in page and other_engagement.code in page
@@ -38,7 +39,8 @@ def test_a_pm_sees_all_engagements_and_filters_the_late_ones(client, pm, engagem
     assert other_engagement.code not in late_only
 
 
-def test_the_pm_overview_costs_the_same_queries_for_many_engagements(client, pm, customer_a, django_assert_max_num_queries):
+def test_the_pm_overview_costs_the_same_queries_for_many_engagements(client, pm, customer_a,
+                                                                     django_assert_max_num_queries):
     for _ in range(3):
         make_engagement(pm, customer_a)
     client.force_login(pm)
@@ -120,7 +122,8 @@ def test_waiving_without_a_reason_shows_the_error_at_the_item(client, consultant
 def test_a_log_work_error_keeps_what_was_typed(client, consultant, engagement):
     survey = stage_of(engagement)
     client.force_login(consultant)
-    data = {"date": timezone.localdate().isoformat(), "person_days": "1.5", "summary": "Installed CANN 8.0 本次记录", "blockers": "VPN slow"}
+    data = {"date": timezone.localdate().isoformat(), "person_days": "1.5", "summary": "Installed CANN 8.0 本次记录",
+            "blockers": "VPN slow"}
     response = client.post(reverse("log_work", args=[survey.uuid]), data, **HTMX)
     assert response.status_code == 400
     body = response.content.decode()
@@ -171,7 +174,8 @@ def test_planned_dates_out_of_order_are_refused(client, consultant, engagement):
     assert response.status_code == 400
     assert "cannot be before the planned start" in response.content.decode()
     # Next to the planned end, not above the form.
-    assert response.context["plan_form"].errors == {"planned_end": ["The planned end cannot be before the planned start."]}
+    assert response.context["plan_form"].errors == {
+        "planned_end": ["The planned end cannot be before the planned start."]}
     assert ('<p class="error" data-field="planned_end">The planned end cannot be before the planned start.</p>'
             in response.content.decode())
     survey.refresh_from_db()
@@ -230,7 +234,8 @@ def test_an_oversized_upload_is_refused_and_nothing_is_kept(client, consultant, 
     survey = stage_of(engagement)
     client.force_login(consultant)
     big = SimpleUploadedFile("plan.txt", b"a" * 2048, content_type="text/plain")
-    response = client.post(reverse("deliverable_upload", args=[survey.uuid]), {"file": big, "description": "plan"}, **HTMX)
+    response = client.post(reverse("deliverable_upload", args=[survey.uuid]), {"file": big, "description": "plan"},
+                           **HTMX)
     assert response.status_code == 400
     assert "the limit is" in response.content.decode()
     exe = SimpleUploadedFile("tool.exe", b"MZ\x90\x00", content_type="application/octet-stream")

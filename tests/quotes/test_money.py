@@ -14,8 +14,8 @@ discount = st.decimals(min_value=0, max_value=1, places=4, allow_nan=False, allo
 tax = st.decimals(min_value=0, max_value=Decimal("0.99"), places=4, allow_nan=False, allow_infinity=False)
 
 
-@pytest.mark.parametrize("value,expected", [("0.005", "0.01"), ("0.004", "0.00"), ("2.675", "2.68"), ("-0.005", "-0.01"),
-                                            ("1234.5", "1234.50"), (3, "3.00")])
+@pytest.mark.parametrize("value,expected", [("0.005", "0.01"), ("0.004", "0.00"), ("2.675", "2.68"),
+                                            ("-0.005", "-0.01"), ("1234.5", "1234.50"), (3, "3.00")])
 def test_half_up_to_the_fen(value, expected):
     assert fen(value) == Decimal(expected)
 
@@ -47,8 +47,8 @@ def test_floats_are_refused():
         service_line(1.5, 100)
 
 
-@given(st.lists(st.tuples(days, money, discount), max_size=40), st.lists(st.tuples(money, st.integers(0, 60)), max_size=10),
-       tax)
+@given(st.lists(st.tuples(days, money, discount), max_size=40),
+       st.lists(st.tuples(money, st.integers(0, 60)), max_size=10), tax)
 def test_totals_equal_the_sum_of_rounded_lines(service_rows, cloud_rows, rate):
     lines = [service_line(d, r, x) for d, r, x in service_rows]
     clouds = [cloud_line(m, n) for m, n in cloud_rows]

@@ -37,8 +37,8 @@ def planned(engagement, pm):
 
 def test_the_rate_card_is_seeded_from_the_domain():
     names = set(RateCardItem.objects.values_list("name_zh", flat=True))
-    assert {"模型迁移调研评估", "环境部署搭建", "三方库适配", "推理迁移", "性能评估分析", "精度对比分析", "推理框架优化",
-            "数据处理优化", "行业大模型适配服务", "昇腾模型迁移优化服务"} <= names
+    assert {"模型迁移调研评估", "环境部署搭建", "三方库适配", "推理迁移", "性能评估分析", "精度对比分析",
+            "推理框架优化", "数据处理优化", "行业大模型适配服务", "昇腾模型迁移优化服务"} <= names
 
 
 def test_a_new_rate_keeps_the_old_one_for_old_quotes(pm, customer_a):
@@ -56,8 +56,8 @@ def test_build_from_the_plan_groups_stages_by_service(pm, planned):
     quote = quotes.check_build_from_plan(pm, planned)
     by_code = {line.item.code: line for line in quote.lines.all()}
     assert by_code["survey-assessment"].person_days == Decimal("8")  # survey 5 + plan 3
-    assert sum(l.person_days for l in quote.lines.all()) == Decimal("40")
-    expected = sum((l.person_days * l.item.rate for l in quote.lines.all()), Decimal(0))
+    assert sum(line.person_days for line in quote.lines.all()) == Decimal("40")
+    expected = sum((line.person_days * line.item.rate for line in quote.lines.all()), Decimal(0))
     totals = quote.totals()
     assert totals.services == expected and totals.tax == (expected * Decimal("0.06")).quantize(Decimal("0.01"))
     mapping = quotes.default_mapping()
@@ -103,7 +103,8 @@ def test_a_superseded_version_cannot_be_accepted(pm, contact, customer_a):
     with pytest.raises(ValidationError, match="Version 2 replaces this one"):
         quotes.check_decide(contact, first, accept=True, password="correct-horse-battery", name="Li Na")
     first.refresh_from_db()
-    assert first.status == "superseded" and list(Quote.objects.filter(number=first.number, status="accepted")) == [second]
+    assert first.status == "superseded"
+    assert list(Quote.objects.filter(number=first.number, status="accepted")) == [second]
 
 
 def test_a_draft_header_is_edited_and_a_sent_one_is_not(pm, customer_a):
@@ -206,8 +207,8 @@ def test_planned_vs_actual_costs_at_the_quote_rates(pm, consultant, planned, con
     survey = planned.stages.get(key="survey")
     engagement_services.check_transition_stage(consultant, survey, "in_progress")
     for days_ago in (1, 2, 3):
-        engagement_services.check_log_work(consultant, survey, datetime.date.today() - datetime.timedelta(days=days_ago),
-                                           "1", "work")
+        engagement_services.check_log_work(consultant, survey,
+                                           datetime.date.today() - datetime.timedelta(days=days_ago), "1", "work")
     figures = quotes.planned_vs_actual(planned)
     row = next(r for r in figures["rows"] if r["stage"].key == "survey")
     assert (row["planned"], row["logged"], row["remaining"]) == (Decimal("5"), Decimal("3"), Decimal("2"))

@@ -92,7 +92,8 @@ def test_a_pipeline_pushes_a_reference_log(consultant, contact, engagement):
     assert response.json()["points"] == 50 and response.json()["raw_sha256"] == LossCurve.sha256(log)
     assert LossCurve.objects.get().source == "api"
     bad = api.post("/api/loss-curves/", {"engagement": str(engagement.uuid), "platform": "gpu", "label": "x",
-                                         "log": SimpleUploadedFile("bin.log", b"\x00\x01\x02" * 100)}, format="multipart")
+                                         "log": SimpleUploadedFile("bin.log", b"\x00\x01\x02" * 100)},
+                   format="multipart")
     assert bad.status_code == 400 and "binary" in str(bad.json())
     forbidden = client_for(contact).post("/api/loss-curves/", {"engagement": str(engagement.uuid), "platform": "gpu",
                                                                "label": "x", "log": SimpleUploadedFile("r.log", log)},

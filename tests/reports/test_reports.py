@@ -89,7 +89,8 @@ def test_sign_off_records_everything_and_closes_acceptance(pm, contact, acceptan
                                     confirm=True, request_meta={"REMOTE_ADDR": "10.1.2.3", "HTTP_USER_AGENT": "pytest"})
     version.refresh_from_db()
     assert version.status == "signed"
-    assert (event.signer_name, event.ip, event.user_agent, event.version_sha256) == ("张伟", "10.1.2.3", "pytest", version.sha256)
+    assert (event.signer_name, event.ip, event.user_agent, event.version_sha256) == (
+        "张伟", "10.1.2.3", "pytest", version.sha256)
     assert Engagement.objects.get(pk=acceptance_ready.pk).acceptance_signed_at == event.at
     signed = bytes(event.signed_pdf)
     assert signed != bytes(version.pdf) and event.signed_sha256 != version.sha256
@@ -107,7 +108,8 @@ def test_sign_off_rules(pm, contact, consultant, acceptance_ready, django_user_m
         services.check_sign_off(contact, version, password="correct-horse-battery", name="A", title="B", confirm=True)
     services.check_issue(pm, version)
     with pytest.raises(PermissionDenied):
-        services.check_sign_off(consultant, version, password="correct-horse-battery", name="A", title="B", confirm=True)
+        services.check_sign_off(consultant, version, password="correct-horse-battery", name="A", title="B",
+                                confirm=True)
     other = django_user_model.objects.create_user("other-contact", password="correct-horse-battery", role="customer",
                                                   customer=customer_b)
     with pytest.raises(PermissionDenied):
@@ -131,7 +133,8 @@ def test_reject_needs_a_comment(pm, contact, acceptance_ready):
     services.check_issue(pm, version)
     with pytest.raises(ValidationError):
         services.check_reject(contact, version, password="correct-horse-battery", comment=" ")
-    event = services.check_reject(contact, version, password="correct-horse-battery", comment="Loss diverges after step 200")
+    event = services.check_reject(contact, version, password="correct-horse-battery",
+                                  comment="Loss diverges after step 200")
     version.refresh_from_db()
     assert version.status == "rejected" and event.comment == "Loss diverges after step 200"
     assert Engagement.objects.get(pk=acceptance_ready.pk).acceptance_signed_at is None

@@ -70,21 +70,24 @@ def test_a_consultant_cannot_issue_and_a_contact_cannot_render(client, pm, consu
     version.refresh_from_db()
     assert version.status == "draft"
     client.force_login(contact)
-    assert client.post(reverse("engagement_reports", args=[acceptance_ready.uuid]), {"language": "en"}).status_code == 403
+    response = client.post(reverse("engagement_reports", args=[acceptance_ready.uuid]), {"language": "en"})
+    assert response.status_code == 403
     assert ReportVersion.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_verify_refuses_a_file_that_is_not_ours(client, consultant):
     client.force_login(consultant)
-    page = client.post(reverse("report_verify"), {"pdf": SimpleUploadedFile("x.pdf", b"%PDF-1.4 forged")}).content.decode()
+    page = client.post(reverse("report_verify"),
+                       {"pdf": SimpleUploadedFile("x.pdf", b"%PDF-1.4 forged")}).content.decode()
     assert 'data-testid="unknown"' in page
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_render_request_is_rendered_by_the_celery_worker(client, worker, pm, acceptance_ready):
     client.force_login(pm)
-    assert client.post(reverse("engagement_reports", args=[acceptance_ready.uuid]), {"language": "zh-hans"}).status_code == 302
+    response = client.post(reverse("engagement_reports", args=[acceptance_ready.uuid]), {"language": "zh-hans"})
+    assert response.status_code == 302
     version = ReportVersion.objects.get()
     deadline = time.monotonic() + 60
     while version.status == "rendering" and time.monotonic() < deadline:

@@ -46,7 +46,8 @@ def test_an_env_probe_runs_and_records_a_snapshot(worker, consultant, engagement
     assert {npu["name"] for npu in snapshot.data["npus"]} == {"910B3"}
     assert snapshot.data["driver"]["Version"] == "24.1.rc1"
     assert snapshot.data["torch_npu"] == "2.1.0.post8"
-    assert snapshot.data["cann"]["version"] == "8.5.0" and snapshot.data["cann"]["source"] == "ascend_toolkit_install.info"
+    assert snapshot.data["cann"]["version"] == "8.5.0"
+    assert snapshot.data["cann"]["source"] == "ascend_toolkit_install.info"
     assert "No such file" not in job.output_tail  # the CANN place the host does not use is no error
     moves = list(JobTransition.objects.filter(job=job).values_list("from_status", "to_status"))
     assert moves[0] == ("", "queued") and ("queued", "running") in moves and ("running", "succeeded") in moves
@@ -71,7 +72,7 @@ def test_a_training_run_extracts_the_loss_curve_and_checkpoints(worker, consulta
     stale.write_bytes(b"old")
     os.utime(stale, (0, 0))
     for path in (workdir, workdir / "checkpoints"):
-        os.chmod(path, 0o777)
+        os.chmod(path, 0o777)  # noqa: S103 - a throw-away dir the simulated host's other login user writes to
     command = TRAIN.format(root=simhost.root, steps=60, precision="fp16", sleep=0)
     job = start(consultant, engagement, sim_host, "training_run", command=command, workdir=str(workdir))
     wait_for(job, Job.FINAL)

@@ -19,7 +19,8 @@ def test_a_message_reads_in_the_active_language_with_its_parameters_as_they_were
 
 
 def test_a_stored_message_is_read_back_in_each_language():
-    stored = PermanentError("Timed out connecting to %(host)s.", Reason.CONNECTION, host="root@10.0.0.8:22").text.as_json()
+    stored = PermanentError("Timed out connecting to %(host)s.", Reason.CONNECTION,
+                            host="root@10.0.0.8:22").text.as_json()
     with translation.override("zh-hans"):
         assert localize(stored) == "连接 root@10.0.0.8:22 超时。"
     with translation.override("en"):

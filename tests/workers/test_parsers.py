@@ -33,7 +33,8 @@ def test_npu_smi_eight_idle_910b3():
 def test_npu_smi_reads_columns_by_header_not_position():
     text = sample("npu-smi_info_910B3_8cards_idle.txt")
     # A release that swaps Power and Temp in the header (and the values with them).
-    swapped = text.replace("Power(W)    Temp(C)  ", "Temp(C)     Power(W) ").replace("| 98.2        41    ", "| 41          98.2  ")
+    swapped = (text.replace("Power(W)    Temp(C)  ", "Temp(C)     Power(W) ")
+               .replace("| 98.2        41    ", "| 41          98.2  "))
     info = npu_smi.parse_npu_smi_info(swapped)
     assert (info.npus[0].power_w, info.npus[0].temp_c) == (98.2, 41)
 
@@ -57,7 +58,8 @@ def test_npu_smi_keeps_unknown_columns_and_reads_process_rows():
 """
     info = npu_smi.parse_npu_smi_info(text)
     npu = info.npus[0]
-    assert (npu.npu_id, npu.health, npu.aicore_pct, npu.hbm_used_mb, npu.hbm_total_mb) == (3, "Warning", 87, 60211, 65536)
+    assert (npu.npu_id, npu.health, npu.aicore_pct, npu.hbm_used_mb, npu.hbm_total_mb) == (
+        3, "Warning", 87, 60211, 65536)
     assert npu.extra == {"Voltage(V)": "12.1"}
     assert [(p.npu_id, p.pid, p.name, p.memory_mb) for p in info.processes] == [(3, 402113, "python3", 58012)]
 
@@ -66,7 +68,8 @@ def test_npu_smi_reports_what_is_missing():
     assert npu_smi.parse_npu_smi_info("npu-smi: command not found").warnings == [
         "No NPU table was found in the npu-smi output."]
     text = sample("npu-smi_info_910B3_8cards_idle.txt").replace("Health", "Status")
-    assert any("health" in w for w in npu_smi.parse_npu_smi_info(text).warnings) or not npu_smi.parse_npu_smi_info(text).npus
+    assert (any("health" in w for w in npu_smi.parse_npu_smi_info(text).warnings)
+            or not npu_smi.parse_npu_smi_info(text).npus)
 
 
 def test_npu_smi_board_key_values():
@@ -82,8 +85,10 @@ def test_npu_smi_board_key_values():
 def test_npu_smi_round_trips_generated_tables(cards):
     rows = []
     for npu_id, power, temp, hbm in cards:
-        rows.append(f"| {npu_id:<5} 910B3               | OK            | {power:<11} {temp:<17} 0    / 0             |")
-        rows.append(f"| 0                         | 0000:C1:00.0  | 0           0    / 0          {hbm:<4} / 65536         |")
+        rows.append(f"| {npu_id:<5} 910B3               | OK            | "
+                    f"{power:<11} {temp:<17} 0    / 0             |")
+        rows.append("| 0                         | 0000:C1:00.0  | "
+                    f"0           0    / 0          {hbm:<4} / 65536         |")
         rows.append("+===========================+===============+====================================================+")
     text = "\n".join([
         "+------------------------------------------------------------------------------------------------+",
@@ -102,7 +107,8 @@ def test_npu_smi_round_trips_generated_tables(cards):
 def test_driver_and_firmware_version_info():
     text = sample_section("version_files_driver_firmware_cann.txt", "driver/version.info")
     assert versions.parse_version_info(text)["Version"] == "24.1.rc1"
-    firmware = versions.parse_version_info(sample_section("version_files_driver_firmware_cann.txt", "firmware/version.info"))
+    firmware = versions.parse_version_info(
+        sample_section("version_files_driver_firmware_cann.txt", "firmware/version.info"))
     assert firmware["Version"] == "7.1.0.11.220"
     assert firmware["compatible_version_drv"] == "[23.0.rc3,23.0.rc3.],[23.0.0,23.0.0.]"
 
@@ -130,7 +136,8 @@ def test_cann_version_from_install_info_and_version_cfg():
 
 
 def test_mindie_version_info_uses_colons():
-    parsed = versions.parse_version_info("Ascend-mindie : MindIE 2.0.T3.B010\nmindie-rt: 2.0.T3.B010\nPlatform : aarch64\n")
+    parsed = versions.parse_version_info(
+        "Ascend-mindie : MindIE 2.0.T3.B010\nmindie-rt: 2.0.T3.B010\nPlatform : aarch64\n")
     assert parsed == {"Ascend-mindie": "MindIE 2.0.T3.B010", "mindie-rt": "2.0.T3.B010", "Platform": "aarch64"}
 
 
@@ -193,7 +200,7 @@ def test_megatron_lines_round_trip(curve):
              f"lm loss: {loss:.6E} | loss scale: 1.0 | grad norm: 1.000 |" for step, loss in curve.items()]
     log = training_log.parse_training_log("\n".join(lines))
     assert log.steps == sorted(curve)
-    for step, loss in zip(log.steps, log.losses):
+    for step, loss in zip(log.steps, log.losses, strict=True):
         assert math.isclose(loss, float(f"{curve[step]:.6E}"))
     assert log.throughput_dict()["samples_per_s"] == 8.0
 

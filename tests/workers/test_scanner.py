@@ -109,7 +109,7 @@ CASES = {
         g = tamp.GradScaler()  # expect: cuda_api auto torch.cuda.amp.GradScaler
         gens = t.cuda.default_generators  # expect: cuda_api manual torch.cuda.default_generators
         from torch.cuda.amp import GradScaler as scaler_cls  # expect: cuda_api auto torch.cuda.amp
-        """,
+        """,  # noqa: E501 - an "# expect:" comment must share the line it annotates
     "not_torch.py": """
         import numpy as np
         apex = (0.0, 1.0)  # geometry, not NVIDIA Apex: never imported
@@ -195,12 +195,12 @@ CASES = {
             ext_modules=[CUDAExtension("fused", ["fused.cpp", "fused_kernel.cu"])],  # expect: custom_op port_custom_op torch.utils.cpp_extension.CUDAExtension
             cmdclass={"build_ext": BuildExtension},  # expect: custom_op port_custom_op torch.utils.cpp_extension.BuildExtension
         )
-        """,
+        """,  # noqa: E501 - an "# expect:" comment must share the line it annotates
     "inline_ext.py": """
         import torch.utils.cpp_extension as ext
         mod = ext.load_inline("m", cpp_sources="", cuda_sources="")  # expect: custom_op port_custom_op torch.utils.cpp_extension.load_inline
         mod2 = ext.load("m2", sources=["k.cu"])  # expect: custom_op port_custom_op torch.utils.cpp_extension.load
-        """,
+        """,  # noqa: E501 - an "# expect:" comment must share the line it annotates
     "libs.py": """
         import deepspeed
         import flash_attn  # expect: cuda_library replace_library flash_attn
@@ -360,10 +360,10 @@ def test_every_rule_is_reached_through_the_quick_path():
     """Files without a trigger word are only compiled; every rule must contain one."""
     for name, rule in scanner.RULES.items():
         head, _, rest = name.partition(".")
-        source = "import {0}\nx = {1}\n".format(head, name)
+        source = f"import {head}\nx = {name}\n"
         assert ("<source>", 2, rule["category"], rule["fix"], name) in found(scanner.scan_source(source)), name
     for literal in ("cuda", "cuda:3", "nccl", "NCCL_IB_DISABLE", "CUDA_VISIBLE_DEVICES", "torch.cuda.FloatTensor"):
-        assert [f["api"] for f in scanner.scan_source("x = {0!r}\n".format(literal))] == [literal]
+        assert [f["api"] for f in scanner.scan_source(f"x = {literal!r}\n")] == [literal]
     assert [f["api"] for f in scanner.scan_source("y = m.cuda()\nz = x.to(memory_format=f)\n")] == [".cuda()", "f"]
 
 

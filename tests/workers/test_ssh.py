@@ -21,7 +21,8 @@ def test_the_fetched_host_key_is_the_one_ssh_keygen_reports(simhost, tmp_path):
     key = fetch_host_key(simhost.address, simhost.port)
     pub = tmp_path / "k.pub"
     pub.write_text(f"{key.key_type} {key.base64}\n")
-    expected = subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True, check=True).stdout.split()[1]
+    expected = subprocess.run(["ssh-keygen", "-lf", str(pub)], capture_output=True, text=True,
+                              check=True).stdout.split()[1]
     assert key.fingerprint == expected
     assert key == simhost.host_key
 

@@ -69,7 +69,7 @@ finite = st.floats(min_value=1e-6, max_value=1e4, allow_nan=False, allow_infinit
        wraps=st.lists(st.booleans(), min_size=30, max_size=30), noise=st.sampled_from(["", "W: warn\n", "\r\n"]))
 def test_wrapped_megatron_records_give_the_same_curve_from_the_file(tmp_path, curve, wraps, noise):
     records = []
-    for (step, loss), wrap in zip(curve.items(), wraps):
+    for (step, loss), wrap in zip(curve.items(), wraps, strict=False):
         split = "\n" if wrap else " "  # a record wrapped over two lines
         records.append(f" iteration {step:>8}/ 1000000 | consumed samples: {step * 8:>10} |{split}"
                        f"elapsed time per iteration (ms): 500.0 | global batch size:     8 | lm loss: {loss:.6E} |\n")
@@ -79,5 +79,5 @@ def test_wrapped_megatron_records_give_the_same_curve_from_the_file(tmp_path, cu
     result = parse_file(path, {}, {})
     whole = training_log.parse_training_log(text)
     assert result["steps"] == whole.steps == sorted(curve)
-    assert all(math.isclose(a, b) for a, b in zip(result["losses"], whole.losses))
+    assert all(math.isclose(a, b) for a, b in zip(result["losses"], whole.losses, strict=True))
     assert result["throughput"]["samples_per_s"] == 16.0

@@ -40,11 +40,12 @@ class Command(BaseCommand):
                  "--beat", f"--schedule={settings.VAR_DIR / 'celery' / 'celerybeat-schedule'}"],
                 start_new_session=True,
             ),
-            subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"{host}:{port}"], start_new_session=True),
+            subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
+                             start_new_session=True),
         ]
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nThe portal runs at {url}  (Ctrl-C stops it)\n"))
-        self.stdout.write("Demo logins (password for all: %s):\n" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):\n")
         self.stdout.write("  consultant  - consultant on both demo engagements\n")
         self.stdout.write("  pm          - project manager, sees every engagement\n")
         self.stdout.write("  customer    - contact of the demo smart-grid customer\n")

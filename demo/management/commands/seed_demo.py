@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("customer", User.Role.CUSTOMER, "强", "刘", "grid"),
     ("customer2", User.Role.CUSTOMER, "芳", "陈", "llm"),
 ]
+GRID_PILOT = "Personnel safety risk recognition (YOLOv5)"
 GRID_MODELS = [
     ("Personnel safety risk recognition (YOLOv5)", MigrationModel.TaskType.CV, "46 MB"),
     ("Equipment status detection (YOLOv8)", MigrationModel.TaskType.CV, "68 MB"),
@@ -114,10 +115,13 @@ class Command(BaseCommand):
             run = subprocess.run([sys.executable, str(FILES / "train.py"), "--steps", "200", "--precision", "fp32",
                                   "--save-dir", tempfile.mkdtemp(prefix="demo-ckpt-")],
                                  capture_output=True, check=True)
-            check_add_curve_from_log(pm, grid, run.stdout, platform="gpu", label="8 x A100, fp32 (reference)",
-                                     filename="a100-fp32.log")
-            check_set_score_baseline(pm, grid, "C-Eval", 70.58)
+            pilot = grid.migration_models.get(name=GRID_PILOT)
+            check_add_curve_from_log(pm, grid, run.stdout, platform="gpu", label="4 x T4, fp32 (reference)",
+                                     filename="t4-fp32.log", model=pilot)
+            check_set_score_baseline(pm, grid, "inspection-val mAP@0.5", 86.4, model=pilot, threshold=2)
         llm = Engagement.objects.get(code="LLM-2026-002")
+        if not llm.score_baselines.exists():
+            check_set_score_baseline(pm, llm, "C-Eval", 72.0, model=llm.migration_models.get(), threshold=2)
         if not llm.quotes.exists():
             check_build_from_plan(pm, llm)
 
@@ -135,10 +139,22 @@ class Command(BaseCommand):
             "status": Engagement.Status.ACTIVE, "internal_notes": "Customer prefers weekly reports on Fridays.",
         }, consultants=[consultant, users["consultant2"]])
         for name, task_type, size in GRID_MODELS:
-            MigrationModel.objects.create(engagement=engagement, name=name, task_type=task_type, size=size,
-                                          source_repository="git.example.com/grid/" + name.split("(")[-1].rstrip(")").lower())
-        PerformanceBaseline.objects.create(engagement=engagement, metric="samples_per_s (images/s, YOLOv5 batch 32)",
-                                           direction=PerformanceBaseline.Direction.HIGHER, value=Decimal("850"), unit="img/s")
+            # This phase accepts the pilot model; the other ten follow in phase 2 (contract annex B).
+            MigrationModel.objects.create(
+                engagement=engagement, name=name, task_type=task_type, size=size, scope=MigrationModel.Scope.TRAINING,
+                source_repository="git.example.com/grid/" + name.split("(")[-1].rstrip(")").lower(),
+                excluded_reason="" if name == GRID_PILOT else "Accepted in phase 2 (contract annex B), after the "
+                                                              "YOLOv5 pilot. 二期验收（合同附件 B）。")
+        PerformanceBaseline.objects.create(
+            engagement=engagement, model=engagement.migration_models.get(name=GRID_PILOT),
+            category=PerformanceBaseline.Category.TRAINING, metric="samples_per_s (images/s, YOLOv5 batch 32)",
+            direction=PerformanceBaseline.Direction.HIGHER, value=Decimal("850"), unit="samples/s")
+        engagement.test_method = (
+            "Training: 200 steps of the pilot's training script on the same data order, fp32 on the GPUs and bf16 on "
+            "the NPUs; loss compared from step 21. Evaluation: mAP@0.5 on the customer's 1,346-image inspection "
+            "validation set. 训练：相同数据顺序 200 步；评估：客户巡检验证集 1,346 张图像 mAP@0.5。")
+        engagement.reference_environment = "4 x NVIDIA T4 16 GB, CUDA 11.8, PyTorch 2.1.0, Ubuntu 22.04"
+        engagement.save(update_fields=["test_method", "reference_environment"])
         self._plan(engagement, start, [(1, 5), (2, 4), (2, 6), (4, 30), (3, 20), (3, 18), (3, 14)], pm)
         stages = engagement.ordered_stages()
         days = [start + datetime.timedelta(days=d) for d in range(40)]
@@ -177,12 +193,18 @@ class Command(BaseCommand):
             "scope_training_migration": False, "start_date": start, "end_date": start + datetime.timedelta(weeks=8),
             "pm": pm, "status": Engagement.Status.ACTIVE,
         }, consultants=[consultant])
-        MigrationModel.objects.create(engagement=engagement, name="Qwen-14B-Chat", task_type=MigrationModel.TaskType.LLM,
-                                      size="14B parameters", scope=MigrationModel.Scope.INFERENCE)
-        PerformanceBaseline.objects.create(engagement=engagement, metric="FirstTokenTime", unit="ms",
+        qwen = MigrationModel.objects.create(engagement=engagement, name="Qwen-14B-Chat",
+                                             task_type=MigrationModel.TaskType.LLM, size="14B parameters",
+                                             scope=MigrationModel.Scope.INFERENCE, precision="bf16")
+        PerformanceBaseline.objects.create(engagement=engagement, model=qwen, metric="FirstTokenTime", unit="ms",
                                            direction=PerformanceBaseline.Direction.LOWER, value=Decimal("120"))
-        PerformanceBaseline.objects.create(engagement=engagement, metric="Throughput", unit="tokens/s",
-                                           direction=PerformanceBaseline.Direction.HIGHER, value=Decimal("1500"))
+        PerformanceBaseline.objects.create(engagement=engagement, model=qwen, metric="GenerateSpeed", unit="tokens/s",
+                                           direction=PerformanceBaseline.Direction.HIGHER, value=Decimal("300"))
+        engagement.test_method = (
+            "MindIE benchmark (client mode, concurrency 10) on 200 GSM8K prompts; C-Eval accuracy with the same "
+            "prompt template as on the GPUs. MindIE 客户端模式、并发 10、200 条 GSM8K；C-Eval 与 GPU 同模板。")
+        engagement.reference_environment = "8 x NVIDIA A100 80GB, vLLM 0.4.2, CUDA 12.1, fp16"
+        engagement.save(update_fields=["test_method", "reference_environment"])
         self._plan(engagement, start, [(1, 3), (1, 2), (1, 3), (1, 0), (1, 0), (2, 10), (2, 8)], pm)
         survey = engagement.ordered_stages()[0]
         services.do_transition_stage(consultant, survey, Stage.Status.IN_PROGRESS, at=self._at(start))

@@ -22,4 +22,5 @@ class Command(BaseCommand):
                 setattr(row, field, secrets.rotate(getattr(row, field)))
                 row.save(update_fields=[field])
                 total += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} secret(s) in {len(secrets.ENCRYPTED_FIELDS)} column(s)."))
+        self.stdout.write(self.style.SUCCESS(
+            f"Re-encrypted {total} secret(s) in {len(secrets.ENCRYPTED_FIELDS)} column(s)."))
