@@ -20,10 +20,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles
 
 # WeasyPrint's system libraries (Pango, HarfBuzz incl. subsetting, libffi) and CJK fonts for the
-# Chinese PDFs. No openssh-client: hosts are reached with paramiko.
+# Chinese PDFs; poppler-utils (pdftoppm) draws the report's pages a customer reads before
+# signing. No openssh-client: hosts are reached with paramiko.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 fonts-noto-cjk \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 fonts-noto-cjk poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 portal \

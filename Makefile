@@ -41,13 +41,15 @@ messages: venv
 	DEBUG=true $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
 	DEBUG=true $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
+# Each script on a database of its own, never the development or the test database.
 bench: venv
 	bash tests/ensure_services.sh
 	DEBUG=true DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ascend_bench} $(PY) bench/bench_pages.py
 	$(PY) bench/bench_scanner.py
-	DEBUG=true $(PY) bench/bench_acceptance.py
-	DEBUG=true $(PY) bench/bench_quotes.py
-	@if [ "$$(id -u)" = 0 ]; then DEBUG=true $(PY) bench/bench_jobs.py; \
+	DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_acceptance $(PY) bench/bench_acceptance.py
+	DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_quotes $(PY) bench/bench_quotes.py
+	@if [ "$$(id -u)" = 0 ]; then DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_jobs \
+		CELERY_BROKER_URL=redis://127.0.0.1:6379/14 $(PY) bench/bench_jobs.py; \
 	else echo "bench_jobs.py needs root (it runs the simulated host's sshd as its login user): skipped"; fi
 
 clean:

@@ -105,7 +105,8 @@ def _measurement(metric: str, runs, curves) -> tuple[float | None, str, object]:
     """The latest measurement of a baseline's metric, its unit and the record it came from."""
     key = metric_key(metric)
     for run in runs:
-        tables = [(run.summary, None), ({k: (v or {}).get("average") for k, v in (run.performance or {}).items()}, None),
+        tables = [(run.summary, None),
+                  ({k: (v or {}).get("average") for k, v in (run.performance or {}).items()}, None),
                   (run.common, None)]
         for table, _unit in tables:
             value = table.get(key) if isinstance(table, dict) else None
@@ -155,7 +156,8 @@ def _score_criteria(baselines, evaluations) -> list[Criterion]:
             continue
         result = compare_score(baseline.score, run.score, threshold=float(baseline.threshold), mode=baseline.mode,
                                direction=baseline.direction)
-        criteria.append(Criterion("score", result.verdict, result, subject=baseline, evidence=run, reason=result.reason))
+        criteria.append(Criterion("score", result.verdict, result, subject=baseline, evidence=run,
+                                  reason=result.reason))
     return criteria
 
 

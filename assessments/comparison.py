@@ -191,8 +191,9 @@ def compare_score(baseline: float, migrated: float, *, threshold: float = 2.0, m
     if result.better_than_baseline:
         result.reason = _("Better than the baseline.")
     elif result.verdict == FAIL:
-        result.reason = _("The score is %(diff)s%(unit)s from the baseline; the threshold is %(threshold)s%(unit)s.") % {
-            "diff": f"{difference:+.3g}", "threshold": _figure(result.threshold), "unit": unit}
+        result.reason = _(
+            "The score is %(diff)s%(unit)s from the baseline; the threshold is %(threshold)s%(unit)s."
+        ) % {"diff": f"{difference:+.3g}", "threshold": _figure(result.threshold), "unit": unit}
     return result
 
 

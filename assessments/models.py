@@ -26,7 +26,8 @@ class MigrationAnalysis(models.Model):
     job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="analysis")
     code_dir = models.CharField(_("code directory"), max_length=500)
     files_scanned = models.PositiveIntegerField(default=0)
-    effort_person_days = models.DecimalField(_("estimated effort (person-days)"), max_digits=7, decimal_places=1, default=0)
+    effort_person_days = models.DecimalField(_("estimated effort (person-days)"), max_digits=7, decimal_places=1,
+                                             default=0)
     effort_basis = models.TextField(blank=True)
     official_tool_ran = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -100,10 +101,12 @@ class LossCurve(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="loss_curves")
-    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="loss_curves")
+    model = models.ForeignKey(MigrationModel, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="loss_curves")
     platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
-    job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="loss_curve")
+    job = models.OneToOneField("workers.Job", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="loss_curve")
     label = models.CharField(_("label"), max_length=200, blank=True)
     log_format = models.CharField(max_length=40)
     loss_key = models.CharField(max_length=60, blank=True)
@@ -174,6 +177,9 @@ class BenchmarkRun(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"Benchmark run {self.pk} (job {self.job_id})"
+
 
 class EvaluationRun(models.Model):
     """The score one evaluation job measured on a data set, compared with the pre-migration score
@@ -188,6 +194,9 @@ class EvaluationRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset or 'Evaluation'}: {self.score}"
 
 
 class ScoreBaseline(models.Model):
@@ -236,6 +245,9 @@ class CurvePair(models.Model):
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["reference", "npu"], name="unique_curve_pair")]
 
+    def __str__(self) -> str:
+        return f"Curve {self.reference_id} vs curve {self.npu_id}"
+
 
 class TuningMeasure(models.Model):
     """A tuning measure a consultant took on a stage (what was changed, for which model) and its
@@ -251,7 +263,8 @@ class TuningMeasure(models.Model):
     model = models.ForeignKey(MigrationModel, verbose_name=_("model"), on_delete=models.SET_NULL, null=True,
                               blank=True, related_name="tuning_measures")
     change = models.TextField(_("what was changed"))
-    metric = models.CharField(_("figure"), max_length=100, blank=True, help_text=_("e.g. samples/s, first-token latency"))
+    metric = models.CharField(_("figure"), max_length=100, blank=True,
+                              help_text=_("e.g. samples/s, first-token latency"))
     unit = models.CharField(_("unit"), max_length=30, blank=True, choices=UNIT_CHOICES)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
     before = models.FloatField(_("before"), null=True, blank=True)

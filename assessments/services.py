@@ -53,7 +53,9 @@ def check_add_curve_from_log(user, engagement, raw: bytes, *, platform: str, lab
             if re.compile(pattern).groups < 1:
                 raise ValidationError({"pattern": _("The pattern needs a group that captures the number.")})
         except re.error as exc:
-            raise ValidationError({"pattern": _("Not a valid regular expression: %(error)s") % {"error": exc}}) from None
+            raise ValidationError(
+                {"pattern": _("Not a valid regular expression: %(error)s") % {"error": exc}}
+            ) from None
     parsed = parse_training_log(raw.decode("utf-8", errors="replace"), pattern=pattern or None)
     if not parsed.steps:
         raise ValidationError({"log": _("No loss values were found in the log: give a loss pattern for this format.")})
@@ -133,7 +135,8 @@ def check_resolve_findings(user, findings, resolution: str, note: str = "") -> i
     now = timezone.now()
     ids = [finding.pk for finding in findings]
     return Finding.objects.filter(pk__in=ids).update(
-        resolution=resolution, resolution_note=note, resolved_by=None if resolution == Finding.Resolution.OPEN else user,
+        resolution=resolution, resolution_note=note,
+        resolved_by=None if resolution == Finding.Resolution.OPEN else user,
         resolved_at=None if resolution == Finding.Resolution.OPEN else now)
 
 

@@ -153,7 +153,9 @@ def curve_upload(request, uuid):
     def action(engagement, data):
         upload = data["log"]
         if upload.size > services.max_log_bytes():  # before reading a byte of it
-            raise ValidationError({"log": _("The log is larger than %(mb)s MB.") % {"mb": services.max_log_bytes() // 2**20}})
+            raise ValidationError(
+                {"log": _("The log is larger than %(mb)s MB.") % {"mb": services.max_log_bytes() // 2**20}}
+            )
         curve = services.check_add_curve_from_log(request.user, engagement, upload.read(), platform=data["platform"],
                                                   label=data["label"], pattern=data["pattern"] or None,
                                                   filename=upload.name)
@@ -241,7 +243,9 @@ def findings_resolve(request, uuid, pk):
     engagement = _staff_engagement(request, uuid)
     analysis = get_object_or_404(MigrationAnalysis, pk=pk, engagement=engagement)
     form = ResolveForm(request.POST)
-    findings = _filtered(analysis.findings.all(), _filters(request.POST))
+    # The list's filters come back as f_<name> (the resolution chosen is not a filter).
+    filters = _filters({name[2:]: value for name, value in request.POST.items() if name.startswith("f_")})
+    findings = _filtered(analysis.findings.all(), filters)
     if request.POST.get("finding"):
         findings = analysis.findings.filter(pk=request.POST["finding"])
     if form.is_valid():
@@ -255,7 +259,7 @@ def findings_resolve(request, uuid, pk):
                              % {"n": count})
     else:
         messages.error(request, _("Choose a resolution."))
-    query = urlencode({k: v for k, v in _filters(request.POST).items() if v})
+    query = urlencode({k: v for k, v in filters.items() if v})
     return redirect(reverse("analysis_detail", args=[engagement.uuid, analysis.pk]) + (f"?{query}" if query else ""))
 
 

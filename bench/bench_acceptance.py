@@ -352,9 +352,10 @@ class Seeder:
     def analysis(self, tmp: Path) -> int:
         """The real scanner on a generated tree (every file with CUDA usages), plus the official
         tool's CSV files as the job's log carries them; then the handled findings resolved."""
+        from bench_scanner import SCANNER, generate
+
         from assessments import services as assessment_services
         from assessments.models import Finding
-        from bench_scanner import SCANNER, generate
         from workers.kinds import SECTION_MARK
 
         code = tmp / "code"
@@ -370,7 +371,8 @@ class Seeder:
             ({"fix": Finding.Fix.MANUAL}, "workaround",
              "torch.distributed 的 nccl 后端改为 hccl; backend 'nccl' -> 'hccl'"),
             ({"fix": Finding.Fix.REPLACE_LIBRARY}, "resolved", "apex / flash-attn replaced with MindSpeed's operators"),
-            ({"fix": Finding.Fix.PORT_CUSTOM_OP}, "resolved", "The custom CUDA kernel ported to AscendC, checked to 1e-6"),
+            ({"fix": Finding.Fix.PORT_CUSTOM_OP}, "resolved",
+             "The custom CUDA kernel ported to AscendC, checked to 1e-6"),
             ({"category": "official_performance_advice"}, "not_needed", "Only in the CPU data pipeline"),
         ):
             assessment_services.check_resolve_findings(self.consultant, findings.filter(**chosen), resolution, note)

@@ -66,16 +66,30 @@ def tiny_database_name(script: str, pid: int | None = None) -> str:
 
 
 def throwaway_database(script: str) -> str:
-    """A new, empty database on the server of ``DATABASE_URL`` (PostgreSQL; by default
+    """A new database on the server of ``DATABASE_URL`` (PostgreSQL; by default
     postgres@127.0.0.1:5432), named after the script and this process, dropped when the
-    process exits. Sets ``DATABASE_URL`` to it (before ``django.setup()``) and returns it."""
+    process exits: empty, or a copy of ``BENCH_TINY_TEMPLATE`` when that names a database.
+    Sets ``DATABASE_URL`` to it (before ``django.setup()``) and returns it."""
     configured = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER)
     if not configured.scheme.startswith("postgres"):
         configured = urlsplit(DEFAULT_SERVER)
     name = tiny_database_name(script)
     url = urlunsplit((configured.scheme, configured.netloc, f"/{name}", "", ""))
     drop_database(url)  # a left-over of an earlier process with the same pid
-    ensure_database(url)
+    template = os.environ.get("BENCH_TINY_TEMPLATE")
+    if template:  # a migrated database to copy (tests/test_benchmarks.py makes one): no migrations to run
+        from psycopg2 import sql
+
+        conn = _connect(urlsplit(url))
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                            sql.Identifier(template)))
+        finally:
+            conn.close()
+        print(f"Created database {name} from {template}.")
+    else:
+        ensure_database(url)
     atexit.register(_drop_quietly, url, os.getpid())
     os.environ["DATABASE_URL"] = url
     return url

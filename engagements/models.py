@@ -63,7 +63,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="customer", customer__isnull=False) | (~Q(role="customer") & Q(customer__isnull=True))),
+                condition=(
+                    Q(role="customer", customer__isnull=False) | (~Q(role="customer") & Q(customer__isnull=True))
+                ),
                 name="customer_contact_has_customer",
                 violation_error_message=_("A customer contact belongs to exactly one customer; staff to none."),
             )
@@ -181,7 +183,9 @@ class EngagementQuerySet(models.QuerySet):
         planned = stages.values("engagement").annotate(total=Sum("planned_person_days")).values("total")
         late = stages.filter(Stage.late_q(today)).values("engagement").annotate(n=Count("pk")).values("n")
         return self.annotate(
-            planned_pd=models.functions.Coalesce(models.Subquery(planned), Decimal("0"), output_field=models.DecimalField()),
+            planned_pd=models.functions.Coalesce(
+                models.Subquery(planned), Decimal("0"), output_field=models.DecimalField()
+            ),
             logged_pd=WorkLog.objects.person_days_per("stage__engagement"),
             late_stages=models.functions.Coalesce(models.Subquery(late), 0),
         )
@@ -204,7 +208,8 @@ class Engagement(models.Model):
         CLOSED = "closed", _("Closed")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="engagements")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="engagements")
     code = models.SlugField(_("code"), max_length=40, unique=True, help_text=_("Short unique code, e.g. CSI-2025-007."))
     title = models.CharField(_("title"), max_length=200)
     contract_number = models.CharField(_("contract number"), max_length=60, blank=True)
@@ -212,7 +217,8 @@ class Engagement(models.Model):
     scope_inference_migration = models.BooleanField(_("inference migration"), default=True)
     scope_tuning = models.BooleanField(_("tuning"), default=True)
     source_platform = models.CharField(_("source platform"), max_length=120, help_text=_("e.g. 8 x A100"))
-    target_platform = models.CharField(_("target platform"), max_length=120, help_text=_("e.g. Atlas 800T A2, 8 x 910B"))
+    target_platform = models.CharField(_("target platform"), max_length=120,
+                                       help_text=_("e.g. Atlas 800T A2, 8 x 910B"))
     target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
@@ -325,7 +331,7 @@ class Engagement(models.Model):
         weights = [float(s.planned_person_days) for s in stages]
         if sum(weights) <= 0:
             weights = [1.0] * len(stages)
-        return sum(w * s.progress() for w, s in zip(weights, stages)) / sum(weights)
+        return sum(w * s.progress() for w, s in zip(weights, stages, strict=True)) / sum(weights)
 
     @property
     def progress_percent(self) -> int:
@@ -453,7 +459,8 @@ class Stage(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="stages")
     key = models.CharField(_("stage"), max_length=30, choices=StageKey.choices)
     order = models.PositiveSmallIntegerField(editable=False)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED,
+                              editable=False)
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     planned_person_days = models.DecimalField(
@@ -475,7 +482,11 @@ class Stage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["engagement", "key"], name="one_stage_per_key"),
             models.CheckConstraint(
-                condition=Q(planned_end__isnull=True) | Q(planned_start__isnull=True) | Q(planned_end__gte=models.F("planned_start")),
+                condition=(
+                    Q(planned_end__isnull=True)
+                    | Q(planned_start__isnull=True)
+                    | Q(planned_end__gte=models.F("planned_start"))
+                ),
                 name="stage_planned_dates_in_order",
                 violation_error_message=PLANNED_END_BEFORE_START,
             ),
@@ -484,6 +495,10 @@ class Stage(models.Model):
     def __str__(self) -> str:
         return f"{self.engagement.code} · {self.get_key_display()}"
 
+    def save(self, *args, **kwargs):
+        self.order = STAGE_ORDER[self.key]
+        super().save(*args, **kwargs)
+
     # Django's generated get_FOO_display() hashes every (lazily translated) choice label on
     # each call, translating them all; lists show these labels for every stage of every row.
     def get_key_display(self) -> str:
@@ -491,10 +506,6 @@ class Stage(models.Model):
 
     def get_status_display(self) -> str:
         return _choice_label(Stage.Status, self.status)
-
-    def save(self, *args, **kwargs):
-        self.order = STAGE_ORDER[self.key]
-        super().save(*args, **kwargs)
 
     def clean(self):
         """The planned dates in order (also a constraint), reported on the planned end field."""
@@ -522,7 +533,9 @@ class Stage(models.Model):
             .values("share")
         )
         unfinished = models.functions.Least(
-            models.functions.Coalesce(models.Subquery(closed_share, output_field=models.FloatField()), models.Value(0.0)),
+            models.functions.Coalesce(
+                models.Subquery(closed_share, output_field=models.FloatField()), models.Value(0.0)
+            ),
             models.Value(0.95),  # an unfinished stage never shows as complete
         )
         return models.Case(
@@ -756,7 +769,8 @@ class Risk(models.Model):
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices)
     mitigation = models.TextField(_("mitigation"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)

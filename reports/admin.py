@@ -7,6 +7,7 @@ from .models import (
     QuoteEvent,
     QuoteLine,
     RateCardItem,
+    ReportPageView,
     ReportVersion,
     ReportVersionTransition,
     SignOffEvent,
@@ -35,6 +36,13 @@ class TransitionInline(ReadOnly, admin.TabularInline):
     model = ReportVersionTransition
 
 
+class PageViewInline(ReadOnly, admin.TabularInline):
+    """Which pages of the version the portal served to which contact (review before sign-off)."""
+
+    model = ReportPageView
+    fields = ["user", "page", "first_viewed_at"]
+
+
 @admin.register(ReportVersion)
 class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
     """Versions are immutable: rendered, issued and signed through the portal only."""
@@ -42,7 +50,7 @@ class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["engagement", "number", "language", "status", "sha256", "rendered_at"]
     list_filter = ["status", "language"]
     exclude = ["pdf", "data"]
-    inlines = [TransitionInline, SignOffInline]
+    inlines = [TransitionInline, SignOffInline, PageViewInline]
 
 
 @admin.register(RateCardItem)

@@ -10,9 +10,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from common import access
 from common.api import ScopedViewSet, UserLanguageMixin
 
-from . import services
+from . import review, services
 from .models import ReportVersion, SignOffEvent
 
 
@@ -65,6 +66,8 @@ class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["get"])
     def pdf(self, request, uuid=None):
         version = self.get_object()
+        if access.can(request.user, "decide", version) and version.status == ReportVersion.Status.ISSUED:
+            review.record_whole(request.user, version)  # the customer now has every page to read
         response = HttpResponse(bytes(version.pdf or b""), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{version.filename}"'
         return response
@@ -80,7 +83,9 @@ class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     def sign_off(self, request, uuid=None):
         data = SignOffSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.check_sign_off(request.user, self.get_object(), request_meta=request.META, **data.validated_data)
+        version = self.get_object()
+        review.require_read(request.user, version)
+        event = services.check_sign_off(request.user, version, request_meta=request.META, **data.validated_data)
         return Response(SignOffEventSerializer(event).data)
 
     @extend_schema(request=RejectSerializer, responses=SignOffEventSerializer)
@@ -88,7 +93,9 @@ class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     def reject(self, request, uuid=None):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.check_reject(request.user, self.get_object(), request_meta=request.META, **data.validated_data)
+        version = self.get_object()
+        review.require_read(request.user, version)
+        event = services.check_reject(request.user, version, request_meta=request.META, **data.validated_data)
         return Response(SignOffEventSerializer(event).data)
 
 
@@ -99,7 +106,8 @@ class VerifyViewSet(UserLanguageMixin, viewsets.ViewSet):
     @extend_schema(request=inline_serializer("VerifyRequest", {"pdf": serializers.FileField()}),
                    responses=inline_serializer("VerifyResult", {
                        "sha256": serializers.CharField(), "known": serializers.BooleanField(),
-                       "kind": serializers.CharField(required=False), "engagement": serializers.CharField(required=False),
+                       "kind": serializers.CharField(required=False),
+                       "engagement": serializers.CharField(required=False),
                        "version": serializers.IntegerField(required=False),
                        "signed_by": serializers.CharField(required=False, allow_null=True)}))
     def create(self, request):

@@ -144,6 +144,14 @@ class SignOffEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.version} by {self.user}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Sign-off events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Sign-off events are append-only.")
+
     def chained_fields(self) -> dict:
         return {
             "version": str(self.version.uuid), "action": self.action, "user": self.user_id,
@@ -156,14 +164,6 @@ class SignOffEvent(models.Model):
     def compute_hash(self) -> str:
         payload = json.dumps(self.chained_fields(), sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(payload).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Sign-off events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Sign-off events are append-only.")
 
 
 # --- rate card and quotes ---------------------------------------------------------------------
@@ -192,8 +192,10 @@ class RateCardItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "valid_from"], name="one_rate_per_code_and_date"),
             models.CheckConstraint(condition=models.Q(rate__gte=0), name="rate_not_negative"),
-            models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
-                                   name="rate_validity_in_order"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="rate_validity_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,8 +227,8 @@ class Quote(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("number"), max_length=30, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
-    previous = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version",
-                                    editable=False)
+    previous = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="next_version", editable=False)
     customer = models.ForeignKey("engagements.Customer", on_delete=models.PROTECT, related_name="quotes")
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes")
     title = models.CharField(_("title"), max_length=200)
@@ -243,7 +245,8 @@ class Quote(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["number", "version"], name="unique_quote_version"),
-            models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lt=1), name="tax_rate_range"),
+            models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lt=1),
+                                   name="tax_rate_range"),
         ]
 
     def __str__(self) -> str:
@@ -279,9 +282,14 @@ class QuoteLine(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(person_days__gte=0) & models.Q(rate__gte=0), name="line_not_negative"),
-            models.CheckConstraint(condition=models.Q(discount__gte=0) & models.Q(discount__lte=1), name="discount_range"),
+            models.CheckConstraint(condition=models.Q(person_days__gte=0) & models.Q(rate__gte=0),
+                                   name="line_not_negative"),
+            models.CheckConstraint(condition=models.Q(discount__gte=0) & models.Q(discount__lte=1),
+                                   name="discount_range"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.description or self.item_id}: {self.person_days} × {self.rate}"
 
     @property
     def total(self) -> Decimal:
@@ -302,6 +310,9 @@ class CloudLine(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [models.CheckConstraint(condition=models.Q(monthly_cost__gte=0), name="cloud_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} × {self.quantity}, {self.months} months"
 
     @property
     def total(self) -> Decimal:
@@ -325,6 +336,9 @@ class QuoteEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} → {self.to_status}"
 
     @property
     def from_label(self) -> str:

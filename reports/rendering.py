@@ -36,7 +36,8 @@ def _source(curve) -> dict:
         return {}
     # A job's curve is named after the job in the report's language; an upload keeps its label.
     label = f"{curve.job.get_kind_display()} #{curve.job_id}" if curve.job_id else curve.label
-    return {"label": label, "platform": curve.platform, "source": curve.get_source_display(), "sha256": curve.raw_sha256,
+    return {"label": label, "platform": curve.platform, "source": curve.get_source_display(),
+            "sha256": curve.raw_sha256,
             "parser": f"assessments.parsers.training_log ({curve.log_format}, {curve.loss_key or 'loss'})",
             "job": str(curve.job.uuid) if curve.job_id else None, "points": curve.points}
 
@@ -81,7 +82,8 @@ def _environment(engagement) -> dict | None:
     data = snapshot.data
     npus = data.get("npus") or []
     return {
-        "host": snapshot.host.name, "taken_at": timezone.localtime(snapshot.created_at).isoformat(), "job": str(snapshot.job.uuid),
+        "host": snapshot.host.name, "taken_at": timezone.localtime(snapshot.created_at).isoformat(),
+        "job": str(snapshot.job.uuid),
         "driver": (data.get("driver") or {}).get("Version"), "firmware": (data.get("firmware") or {}).get("Version"),
         "cann": (data.get("cann") or {}).get("version"), "torch": data.get("torch"), "torch_npu": data.get("torch_npu"),
         "python": data.get("python"), "os": data.get("os"), "arch": data.get("arch"),

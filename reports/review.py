@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -119,3 +121,17 @@ def has_seen_every_page(user, version: ReportVersion, page_count: int | None = N
     page to show: what could not be read was not reviewed."""
     count = len(pages(version)) if page_count is None else page_count
     return count > 0 and seen_pages(user, version) >= set(range(1, count + 1))
+
+
+def record_whole(user, version: ReportVersion) -> None:
+    """The whole PDF was served to ``user`` (a download): every page of it counts as read."""
+    count = len(pages(version))
+    ReportPageView.objects.bulk_create([ReportPageView(version=version, user=user, page=n)
+                                        for n in range(1, count + 1)], ignore_conflicts=True)
+
+
+def require_read(user, version: ReportVersion) -> None:
+    """A contact decides only on a report they have read whole (every page, or the PDF)."""
+    if not has_seen_every_page(user, version):
+        raise ValidationError(_("Read every page of the report (or download its PDF) before you sign it off or "
+                                "reject it."))

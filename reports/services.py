@@ -238,7 +238,8 @@ def verify_pdf(raw: bytes) -> dict:
     """Whether a PDF is a version the portal issued (or its signed copy), and who signed it."""
     digest = hashlib.sha256(raw).hexdigest()
     event = SignOffEvent.objects.filter(signed_sha256=digest).select_related("version__engagement", "user").first()
-    version = event.version if event else ReportVersion.objects.filter(sha256=digest).select_related("engagement").first()
+    version = (event.version if event
+               else ReportVersion.objects.filter(sha256=digest).select_related("engagement").first())
     if version is None:
         return {"sha256": digest, "known": False}
     signature = event or version.events.filter(action=SignOffEvent.Action.SIGNED).first()

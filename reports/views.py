@@ -41,7 +41,8 @@ class SignOffForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    comment = forms.CharField(label=gettext_lazy("Why is the report rejected?"), widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(label=gettext_lazy("Why is the report rejected?"),
+                              widget=forms.Textarea(attrs={"rows": 3}))
     password = forms.CharField(label=gettext_lazy("Your password, again"), widget=forms.PasswordInput)
 
 
@@ -209,7 +210,8 @@ def version_decide(request, uuid, decision):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Signed off. Thank you.") if decision == "sign" else _("Rejected; the team is notified."))
+            messages.success(request, _("Signed off. Thank you.") if decision == "sign"
+                             else _("Rejected; the team is notified."))
             return redirect("version_detail", uuid=version.uuid)
     context = _detail_context(request, version, sign_form=form if decision == "sign" else SignOffForm(),
                               reject_form=form if decision == "reject" else RejectForm(), can_decide=True, signed=None)

@@ -126,6 +126,19 @@ DELIVERABLE_BYTES = b"the plan\n"
 JOB_LOG = "checking the disks\n"
 
 
+def one_page_pdf() -> bytes:
+    """A real one-page PDF: the version page shows it page by page (``reports.review``)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def build_dataset() -> dict:
     """The cast of ``tests/conftest.py`` and customer A's engagement with one object of every
     kind a URL names (plus customer B's engagement, with curves and a pair of its own).
@@ -195,7 +208,7 @@ def build_dataset() -> dict:
         return ReportVersion.objects.create(
             engagement=engagement, number=number, language="en", status=status, requested_by=consultant,
             data=build_report_data(engagement, number=number, language="en") if rendered else {},
-            pdf=b"%PDF-1.4 not really a report\n" if rendered else None,
+            pdf=one_page_pdf() if rendered else None,
             sha256=f"{number:064d}" if rendered else "", rendered_at=timezone.now() if rendered else None,
             failure="RuntimeError: no fonts" if status == ReportVersion.Status.FAILED else "",
             issued_by=pm if issued else None, issued_at=timezone.now() if issued else None,
@@ -512,6 +525,9 @@ ROWS = [
     page("version_preview", "get", lambda w: (url("version_preview", uuid=w.issued_version.uuid), None), READ),
     page("version_preview_draft", "get", lambda w: (url("version_preview", uuid=w.draft_version.uuid), None),
          hidden_from_customer(READ), name="version_preview"),
+    page("version_page", "get", lambda w: (url("version_page", uuid=w.issued_version.uuid, number=1), None), READ),
+    page("version_page_draft", "get", lambda w: (url("version_page", uuid=w.draft_version.uuid, number=1), None),
+         hidden_from_customer(READ), name="version_page"),
     page("version_pdf", "get", lambda w: (url("version_pdf", uuid=w.issued_version.uuid), None), READ),
     page("version_pdf_draft", "get", lambda w: (url("version_pdf", uuid=w.draft_version.uuid), None),
          hidden_from_customer(READ), name="version_pdf"),

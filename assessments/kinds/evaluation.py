@@ -60,8 +60,8 @@ def parse(log: str, files: dict, params: dict) -> dict:
 
 
 def record(job, result: dict) -> dict:
-    EvaluationRun.objects.create(engagement=job.engagement, model=job.model, job=job, dataset=job.parameters.get("dataset", "")[:200],
-                                 score=result["score"])
+    EvaluationRun.objects.create(engagement=job.engagement, model=job.model, job=job,
+                                 dataset=job.parameters.get("dataset", "")[:200], score=result["score"])
     return result
 
 

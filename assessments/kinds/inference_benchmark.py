@@ -20,8 +20,9 @@ def parse(log: str, files: dict, params: dict) -> dict:
 
 
 def record(job, result: dict) -> dict:
-    BenchmarkRun.objects.create(engagement=job.engagement, model=job.model, job=job, summary=result.get("summary") or {},
-                                performance=result.get("performance") or {}, common=result.get("common") or {})
+    BenchmarkRun.objects.create(engagement=job.engagement, model=job.model, job=job,
+                                summary=result.get("summary") or {}, performance=result.get("performance") or {},
+                                common=result.get("common") or {})
     return result
 
 

@@ -112,7 +112,8 @@ def parse_file(path: Path, files: dict, params: dict) -> dict:
 def record(job, result: dict) -> dict:
     """The NPU loss curve; the job keeps the summary without the series."""
     curve = LossCurve(engagement=job.engagement, model=job.model, platform=LossCurve.Platform.NPU,
-                      source=LossCurve.Source.JOB, job=job, label=f"{job.get_kind_display()} #{job.pk}", log_format=result.get("format", ""),
+                      source=LossCurve.Source.JOB, job=job, label=f"{job.get_kind_display()} #{job.pk}",
+                      log_format=result.get("format", ""),
                       loss_key=result.get("loss_key", ""), throughput=result.get("throughput") or {},
                       checkpoints=result.get("checkpoints") or [], raw_sha256=result.get("log_sha256", ""),
                       created_by=job.started_by)

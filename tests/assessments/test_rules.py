@@ -50,8 +50,8 @@ TABLE = {"ms": ("time", Fraction(1, 1000)), "s": ("time", Fraction(1)), "samples
 figures = st.floats(min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False)
 
 
-@given(baseline=figures, measured=figures, unit=st.sampled_from(list(TABLE)), measured_unit=st.sampled_from(list(TABLE)),
-       direction=st.sampled_from(["higher", "lower"]),
+@given(baseline=figures, measured=figures, unit=st.sampled_from(list(TABLE)),
+       measured_unit=st.sampled_from(list(TABLE)), direction=st.sampled_from(["higher", "lower"]),
        fraction=st.sampled_from([0.5, 0.8, 0.9, 0.95, 1.0, 1.1]))
 def test_the_performance_rule(baseline, measured, unit, measured_unit, direction, fraction):
     result = compare_performance("m", direction, baseline, measured, unit=unit, measured_unit=measured_unit,
@@ -61,7 +61,8 @@ def test_the_performance_rule(baseline, measured, unit, measured_unit, direction
         assert result.verdict == NOT_COMPARABLE and result.ratio is None  # never a FAIL
         return
     value = Fraction(measured) * measured_factor / factor  # in the baseline's unit
-    limit = Fraction(fraction) * Fraction(baseline) if direction == "higher" else Fraction(baseline) / Fraction(fraction)
+    limit = (Fraction(fraction) * Fraction(baseline) if direction == "higher"
+             else Fraction(baseline) / Fraction(fraction))
     assume(far_from(value, limit))
     passes = value >= limit if direction == "higher" else value <= limit
     assert result.verdict == (PASS if passes else FAIL)

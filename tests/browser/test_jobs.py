@@ -63,7 +63,8 @@ def test_the_job_form_shows_only_the_chosen_kinds_fields(sign_in, live_server, c
     page.select_option('select[name="host"]', label=str(sim_host))
     for kind in kinds.all_kinds():
         page.select_option('select[name="kind"]', kind.key)
-        expect(page.locator(f'[data-testid="job-form"][data-kind="{kind.key}"]')).to_have_count(1)
+        # The form is fetched again for the kind (slow on a loaded machine: a generous wait).
+        expect(page.locator(f'[data-testid="job-form"][data-kind="{kind.key}"]')).to_have_count(1, timeout=20_000)
         for name in ("command", "code_dir", "score_pattern", "loss_pattern", "checkpoint_dir", "timeout_s"):
             expect(page.locator(f'[data-testid="job-form"] [name="{name}"]')).to_have_count(
                 1 if name in kind.fields else 0)

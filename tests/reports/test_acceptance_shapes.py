@@ -83,7 +83,8 @@ class Records:
     def benchmark(self, model, **summary):
         BenchmarkRun.objects.create(engagement=self.engagement, model=model, job=self.job("inference_benchmark", model),
                                     summary=summary, common={"Concurrency": 10, "Throughput": 0.679},
-                                    performance={"InputTokens": {"average": 60.89}, "GeneratedTokens": {"average": 482}})
+                                    performance={"InputTokens": {"average": 60.89},
+                                                 "GeneratedTokens": {"average": 482}})
 
     def baseline(self, model, metric, unit, value, direction="higher", category="inference"):
         engagement_services.check_save_performance_baseline(self.user, self.engagement, {
@@ -206,7 +207,7 @@ def test_a_render_with_every_kind_of_record_round_trips_through_the_jsonfield(pm
     engagement = engagement_of(pm, customer_a, consultant)
     trained, served = model(engagement, "Trained"), model(engagement, "Served", scope="inference")
     records = Records(engagement, consultant)
-    npu = records.curves(trained)
+    records.curves(trained)
     nan_curve = make_curve(engagement, "npu", np.r_[REF[:50], [np.nan], REF[51:]], "nan run", consultant)
     gpu = LossCurve.objects.filter(engagement=engagement, platform="gpu").first()
     assessment_services.check_pair_curves(consultant, engagement, gpu, nan_curve, model=trained)
@@ -223,7 +224,8 @@ def test_a_render_with_every_kind_of_record_round_trips_through_the_jsonfield(pm
                                                "Replaced with torch_npu.npu.amp")
     EnvSnapshot.objects.create(host=records.host, job=records.job("env_probe"), data={
         "npus": [{"name": "910B3", "health": "OK", "hbm_total_mb": 65536}], "driver": {"Version": "24.1.rc1"},
-        "cann": {"version": "8.5.0"}, "torch": "2.1.0", "torch_npu": "2.1.0.post8", "os": "openEuler", "arch": "aarch64"})
+        "cann": {"version": "8.5.0"}, "torch": "2.1.0", "torch_npu": "2.1.0.post8", "os": "openEuler",
+        "arch": "aarch64"})
     assessment_services.check_save_tuning_measure(consultant, engagement.stages.get(key="training_tuning"), {
         "model": trained, "change": "Fused the attention operator", "metric": "samples/s", "unit": "samples/s",
         "direction": "higher", "before": 700.0, "after": 900.0})

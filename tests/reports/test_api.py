@@ -13,9 +13,13 @@ pytestmark = pytest.mark.django_db
 SIGN = {"password": "correct-horse-battery", "name": "Li Na", "title": "CTO", "confirm": True}
 
 
-def client_for(user):
+def client_for(user, read=None):
+    """An API client of ``user``; with ``read``, one that has downloaded that version's PDF
+    (a contact decides only on a report read whole)."""
     client = APIClient()
     client.force_authenticate(user)
+    if read is not None:
+        assert client.get(f"/api/report-versions/{read.uuid}/pdf/").status_code in (200, 403, 404)
     return client
 
 
@@ -28,15 +32,25 @@ def issued(pm, acceptance_ready):
 @pytest.mark.parametrize("role,expected", [("pm", 403), ("consultant", 403), ("other_consultant", 404),
                                            ("stranger", 404), ("contact", 200)])
 def test_only_the_customers_contact_signs_off(request, issued, role, expected):
-    response = client_for(request.getfixturevalue(role)).post(f"/api/report-versions/{issued.uuid}/sign-off/", SIGN,
-                                                              format="json")
+    response = client_for(request.getfixturevalue(role), read=issued).post(
+        f"/api/report-versions/{issued.uuid}/sign-off/", SIGN, format="json")
     assert response.status_code == expected, response.content
     issued.refresh_from_db()
     assert (issued.status == "signed") == (expected == 200)
 
 
-def test_a_signed_version_cannot_be_signed_again_rejected_or_reissued(contact, pm, issued):
+def test_a_contact_who_has_not_read_the_report_cannot_sign_or_reject_it(contact, issued):
     api = client_for(contact)
+    for action, data in (("sign-off", SIGN), ("reject", {"password": SIGN["password"], "comment": "No"})):
+        response = api.post(f"/api/report-versions/{issued.uuid}/{action}/", data, format="json")
+        assert response.status_code == 400 and "Read every page" in str(response.json())
+    assert not SignOffEvent.objects.filter(action__in=["signed", "rejected"]).exists()
+    api.get(f"/api/report-versions/{issued.uuid}/pdf/")  # the whole report, downloaded
+    assert api.post(f"/api/report-versions/{issued.uuid}/sign-off/", SIGN, format="json").status_code == 200
+
+
+def test_a_signed_version_cannot_be_signed_again_rejected_or_reissued(contact, pm, issued):
+    api = client_for(contact, read=issued)
     assert api.post(f"/api/report-versions/{issued.uuid}/sign-off/", SIGN, format="json").status_code == 200
     again = api.post(f"/api/report-versions/{issued.uuid}/sign-off/", SIGN, format="json")
     assert again.status_code == 400 and "cannot be signed off" in str(again.json())
@@ -51,7 +65,7 @@ def test_a_signed_version_cannot_be_signed_again_rejected_or_reissued(contact, p
 
 
 def test_a_wrong_password_or_missing_confirmation_changes_nothing(contact, issued):
-    api = client_for(contact)
+    api = client_for(contact, read=issued)
     wrong = api.post(f"/api/report-versions/{issued.uuid}/sign-off/", {**SIGN, "password": "nope"}, format="json")
     assert wrong.status_code == 400 and "password" in wrong.json()
     unconfirmed = api.post(f"/api/report-versions/{issued.uuid}/sign-off/", {**SIGN, "confirm": False}, format="json")
@@ -71,7 +85,7 @@ def test_drafts_are_invisible_to_customers_and_pdf_download(pm, contact, accepta
 
 
 def test_verify_by_api(contact, issued):
-    api = client_for(contact)
+    api = client_for(contact, read=issued)
     api.post(f"/api/report-versions/{issued.uuid}/sign-off/", SIGN, format="json")
     signed = bytes(SignOffEvent.objects.get(action="signed").signed_pdf)
     result = api.post("/api/report-verify/", {"pdf": SimpleUploadedFile("s.pdf", signed)}, format="multipart").json()

@@ -30,13 +30,15 @@ def test_a_chinese_report_has_the_headings_figures_fonts_and_charts(pm, acceptan
     version = rendered(pm, acceptance_ready)
     assert version.status == "draft" and version.sha256 and bytes(version.pdf).startswith(b"%PDF")
     text = pdf_text(bytes(version.pdf), tmp_path)
-    for heading in ("验收测试报告", "精度：损失曲线", "训练功能验证", "交付件"):
+    for heading in ("验收测试报告", "各模型结论", "各模型结果", "交付件清单", "结论与建议"):
         assert heading in text, heading
-    assert "1.000%" in text  # the mean relative error of a curve 1% above its reference
+    mre = version.data["models"][0]["criteria"][0]["result"]["mean_relative_error"]
+    assert mre == pytest.approx(0.01) and "1%" in text  # a curve 1% above its reference, read back
     fonts = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True).stdout
     assert "Noto" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:] if line.strip())
-    assert version.data["losses"][0]["chart"]["npu"].count(",") > 50  # an SVG polyline was drawn
-    assert "相对误差" in text  # the SVG chart beneath the curves was drawn (its label is text)
+    chart = version.data["models"][0]["criteria"][0]["chart"]
+    assert chart.startswith("<svg") and 'stroke-dasharray' in chart  # both curves, the reference dashed
+    assert "相对误差" in text and "阈值 2%" in text  # the error chart and its threshold, labelled
     flat = "".join(text.split())
     assert "训练任务" in flat and "上传的日志" in flat and "Uploaded log" not in text  # sources in Chinese
     assert "Trainingjob" not in flat and "overcommonsteps" not in flat  # the formula too
@@ -170,7 +172,8 @@ def test_a_customer_sees_only_issued_versions_of_their_own_engagements(pm, conta
 def test_a_report_that_does_not_pass_is_neither_issued_nor_signed(pm, contact, acceptance_ready):
     acceptance_ready.evaluation_runs.update(score=60.0)  # the migrated model scores 15% lower
     failing = rendered(pm, acceptance_ready)
-    assert failing.data["overall"] == "fail" and failing.data["scores"][0]["result"]["verdict"] == "fail"
+    score = next(c for c in failing.data["models"][0]["criteria"] if c["kind"] == "score")
+    assert failing.data["overall"] == "fail" and score["verdict"] == "fail"
     with pytest.raises(ValidationError, match="overall verdict is FAIL"):
         services.check_issue(pm, failing)
     failing.refresh_from_db()

@@ -15,6 +15,13 @@ def render_now(pm, engagement, language="en"):
     return services.render_version(version.pk)
 
 
+def read_every_page(client, version) -> None:
+    """Load every page image of the version, as the version page does (review before sign-off)."""
+    number = 1
+    while client.get(reverse("version_page", args=[version.uuid, number])).status_code == 200:
+        number += 1
+
+
 @pytest.mark.django_db
 def test_customer_signs_off_in_the_portal(client, pm, contact, acceptance_ready):
     version = render_now(pm, acceptance_ready)
@@ -25,6 +32,7 @@ def test_customer_signs_off_in_the_portal(client, pm, contact, acceptance_ready)
     assert 'data-testid="sign-off"' in page and version.sha256 in page
     assert client.get(reverse("version_preview", args=[version.uuid])).status_code == 200
     assert client.get(reverse("version_pdf", args=[version.uuid]))["Content-Type"] == "application/pdf"
+    read_every_page(client, version)
     bad = client.post(reverse("version_sign", args=[version.uuid]),
                       {"name": "Li Na", "title": "CTO", "confirm": "on", "password": "wrong"})
     assert bad.status_code == 400 and "The password is not correct." in bad.content.decode()
@@ -54,6 +62,7 @@ def test_who_sees_what(client, request, pm, acceptance_ready, who, draft_status,
     assert client.get(reverse("version_detail", args=[draft.uuid])).status_code == draft_status
     assert client.get(reverse("version_pdf", args=[draft.uuid])).status_code == draft_status
     assert client.get(reverse("version_detail", args=[issued.uuid])).status_code == issued_status
+    read_every_page(client, issued)
     response = client.post(reverse("version_sign", args=[issued.uuid]),
                            {"name": "X", "title": "Y", "confirm": "on", "password": "correct-horse-battery"})
     issued.refresh_from_db()

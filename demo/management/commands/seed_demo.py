@@ -28,7 +28,7 @@ from engagements.models import (
 )
 from reports.quotes import check_build_from_plan
 
-DEMO_PASSWORD = "ascend-demo-2026"
+DEMO_PASSWORD = "ascend-demo-2026"  # noqa: S105 -- published demo password, documented in the README
 DEMO_USERS = [
     # username, role, first name, last name, customer short name
     ("consultant", User.Role.CONSULTANT, "伟", "李", None),
@@ -87,7 +87,7 @@ class Command(BaseCommand):
 
     def _plan(self, engagement, start, durations_and_days, actor):
         day = start
-        for stage, (weeks, person_days) in zip(engagement.ordered_stages(), durations_and_days):
+        for stage, (weeks, person_days) in zip(engagement.ordered_stages(), durations_and_days, strict=False):
             end = day + datetime.timedelta(weeks=weeks) - datetime.timedelta(days=1)
             services.check_plan_stage(actor, stage, {"planned_start": day, "planned_end": end,
                                                      "planned_person_days": Decimal(person_days)})
@@ -169,12 +169,15 @@ class Command(BaseCommand):
         for item in first_items:
             services.check_set_checklist_item(consultant, item, ChecklistItem.State.DONE)
         services.do_transition_stage(consultant, env, Stage.Status.BLOCKED,
-                                     "Waiting for the customer to open the firewall to the Ascend mirror.", at=self._at(days[22]))
+                                     "Waiting for the customer to open the firewall to the Ascend mirror.",
+                                     at=self._at(days[22]))
         for category, description, likelihood, impact, mitigation in [
             (Risk.Category.ENV_DEPENDENCIES, "mmcv 1.x has no NPU build; detection heads depend on it", 3, 3,
              "Port the two custom ops or switch to mmcv 2.x with torch_npu"),
-            (Risk.Category.DATASET, "Inspection images cannot leave the customer's site", 2, 2, "Work on site through the customer's VPN"),
-            (Risk.Category.NETWORK, "No internet access on the Ascend hosts", 3, 2, "Mirror pip and CANN packages internally"),
+            (Risk.Category.DATASET, "Inspection images cannot leave the customer's site", 2, 2,
+             "Work on site through the customer's VPN"),
+            (Risk.Category.NETWORK, "No internet access on the Ascend hosts", 3, 2,
+             "Mirror pip and CANN packages internally"),
         ]:
             services.check_save_risk(consultant, engagement, {"category": category, "description": description,
                                                               "likelihood": likelihood, "impact": impact,
@@ -208,4 +211,5 @@ class Command(BaseCommand):
         self._plan(engagement, start, [(1, 3), (1, 2), (1, 3), (1, 0), (1, 0), (2, 10), (2, 8)], pm)
         survey = engagement.ordered_stages()[0]
         services.do_transition_stage(consultant, survey, Stage.Status.IN_PROGRESS, at=self._at(start))
-        services.check_log_work(consultant, survey, today - datetime.timedelta(days=1), "0.5", "Collected model versions and the C-Eval baseline")
+        services.check_log_work(consultant, survey, today - datetime.timedelta(days=1), "0.5",
+                                "Collected model versions and the C-Eval baseline")

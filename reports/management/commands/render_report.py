@@ -28,10 +28,10 @@ class Command(BaseCommand):
     def handle(self, *args, code, language, output, as_user, **options):
         engagement = Engagement.objects.filter(code=code).select_related("pm").first()
         if engagement is None:
-            raise CommandError(f"No engagement with the code {code!r}.")
+            raise CommandError(f"No engagement with the code {code!r}.", returncode=2)
         user = engagement.pm if as_user is None else User.objects.filter(username=as_user).first()
         if user is None:
-            raise CommandError(f"No user {as_user!r}.")
+            raise CommandError(f"No user {as_user!r}.", returncode=2)
         # Rendered here, now: the version is created without sending it to a worker.
         version = services.render_version(services.check_request_render(user, engagement, language, enqueue=False).pk)
         if version.status != ReportVersion.Status.DRAFT:
