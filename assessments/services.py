@@ -2,7 +2,6 @@
 figures computed from them. (A finished job's records are made by its kind's ``record``, in
 ``assessments/kinds/``.)"""
 
-import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common import access
+from common.patterns import PatternError, compile_user_pattern
 from engagements.services import criteria_changed
 
 from .acceptance import acceptance
@@ -50,9 +50,9 @@ def check_add_curve_from_log(user, engagement, raw: bytes, *, platform: str, lab
         raise ValidationError({"model": _("The model belongs to another engagement.")})
     if pattern:
         try:
-            if re.compile(pattern).groups < 1:
+            if compile_user_pattern(pattern).groups < 1:
                 raise ValidationError({"pattern": _("The pattern needs a group that captures the number.")})
-        except re.error as exc:
+        except PatternError as exc:
             raise ValidationError(
                 {"pattern": _("Not a valid regular expression: %(error)s") % {"error": exc}}
             ) from None

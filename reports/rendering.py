@@ -5,17 +5,12 @@ from the HTML with WeasyPrint. Charts are SVG drawn here, server-side.
 Every figure carries its source: the job (uuid), the raw log's SHA-256 and the parser.
 """
 
-import datetime
-import math
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
-import numpy as np
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from assessments.acceptance import acceptance, blocking
@@ -23,6 +18,7 @@ from assessments.charts import loss_chart_svg
 from assessments.comparison import LOSS_FORMULA, PASS
 from assessments.models import Finding
 from assessments.services import finding_counts
+from common.jsonsafe import jsonable
 from common.numbers import percent, readable
 from engagements.models import Deliverable
 from workers import kinds
@@ -99,28 +95,6 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
     version it renders. JSON-safe by construction: ``jsonable`` refuses anything else."""
     with translation.override(language):
         return jsonable(_report_data(engagement, number, language))
-
-
-def jsonable(value, path: str = "data"):
-    """``value`` as plain JSON types: lazy translations become text, numbers stay numbers,
-    NaN and infinities become None. Anything else is a bug here, reported with its path."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (np.integer, np.floating)):
-        return jsonable(value.item(), path)
-    if isinstance(value, Decimal):
-        return jsonable(float(value), path) if value.is_finite() else None
-    if isinstance(value, Promise):
-        return str(value)
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(key): jsonable(item, f"{path}.{key}") for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    raise TypeError(f"{path} is a {type(value).__name__}, which the report cannot store")
 
 
 CRITERION_LABELS = {

@@ -50,3 +50,11 @@ def test_both_demo_engagements_render_a_report_straight_after_seeding(rate_card,
     kinds = {c["kind"] for m in llm_report["models"] for c in m["criteria"]}
     assert kinds == {"score", "performance"}  # inference only: no loss curve, no training function
     assert llm_report["overall"] == "incomplete"  # nothing measured yet; never a FAIL for missing evidence
+
+
+def test_make_run_links_e_mails_to_the_port_it_serves_on():
+    from demo.management.commands.rundev import child_environment
+
+    assert child_environment({"PORT": "8123"}, "127.0.0.1", 8123)["PORTAL_URL"] == "http://127.0.0.1:8123"
+    kept = child_environment({"PORTAL_URL": "https://portal.example.com"}, "127.0.0.2", 9000)
+    assert kept["PORTAL_URL"] == "https://portal.example.com"

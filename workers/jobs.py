@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from common import access, states
+from common.jsonsafe import jsonable
 from engagements.models import Stage
 
 from . import kinds, secrets, ssh
@@ -325,11 +326,14 @@ def finish(job: Job, status: str, *, reason: str, message: Text, exit_code=None)
 
 
 def complete(job: Job, exit_code: int, result: dict) -> None:
+    """The job succeeded: its result (plain JSON: a NaN loss is None, never a lost job) is kept
+    and its kind records what it means."""
+    result = jsonable(result, "result")
     with transaction.atomic():
         _move(job, Job.Status.SUCCEEDED, Text(N_("Finished.")), exit_code=exit_code, result=result, progress=100)
         if job.status != Job.Status.SUCCEEDED:
             return
-        job.result = job.job_kind.record(job, dict(result))
+        job.result = jsonable(job.job_kind.record(job, dict(result)), "result")
         job.save(update_fields=["result"])
 
 

@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.patterns import PatternError, compile_user_pattern
+
 # The line a kind's script prints before each section of its output (``split_sections``).
 SECTION_MARK = "@@@ascend-portal-section "
 
@@ -165,8 +167,8 @@ def pattern_param(params: dict, name: str) -> str:
     value = text_param(params, name, required=False, max_len=300)
     if value:
         try:
-            compiled = re.compile(value)
-        except re.error as exc:
+            compiled = compile_user_pattern(value)
+        except PatternError as exc:
             raise ValidationError({name: _("Not a valid regular expression: %(error)s") % {"error": exc}}) from None
         if compiled.groups < 1:
             raise ValidationError({name: _("The pattern needs a group that captures the number.")})

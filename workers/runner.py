@@ -114,7 +114,9 @@ EXIT_HINTS = {
 
 
 def _command_failure(exit_code: int, tail: str) -> Text:
-    last = " | ".join([line for line in tail.strip().splitlines() if line.strip()][-3:])
+    # The last lines the command printed; the wrapper's own section lines are not its output.
+    lines = [line for line in tail.strip().splitlines() if line.strip() and kinds.SECTION_MARK not in line]
+    last = " | ".join(lines[-3:])
     params = {"code": exit_code, "last": last}
     if exit_code in EXIT_HINTS:
         params["hint"] = Text(EXIT_HINTS[exit_code])

@@ -3,6 +3,8 @@
 import json
 import re
 
+from common.patterns import compile_user_pattern
+
 from . import NUMBER, to_number
 
 USUAL_KEYS = ("score", "accuracy", "acc", "exact_match", "em", "f1", "bleu", "rouge_l", "pass@1")
@@ -43,7 +45,7 @@ def _json_records(text: str):
 def extract_score(text: str, pattern: str | None = None, json_key: str | None = None) -> float | None:
     """The last score the output reports, or None when there is none."""
     if pattern:
-        regex = re.compile(pattern)
+        regex = compile_user_pattern(pattern)
         for match in reversed(list(regex.finditer(text))):
             group = match.group("score") if "score" in regex.groupindex else match.group(1)
             value = to_number(group or "")

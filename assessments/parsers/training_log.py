@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from statistics import median
 
+from common.patterns import compile_user_pattern
+
 from . import NUMBER, to_number
 
 ITERATION = re.compile(r"iteration\s+(\d+)\s*/\s*(\d+)\s*\|")
@@ -203,7 +205,7 @@ def parse_training_lines(open_lines: Callable[[], Iterable[str]], pattern: str |
     """The same, over a log read piece by piece: ``open_lines()`` gives its text from the start
     each time it is called (once per format tried), in pieces that end at line ends."""
     if pattern:
-        return _by_lines(open_lines(), re.compile(pattern), "pattern")
+        return _by_lines(open_lines(), compile_user_pattern(pattern), "pattern")
     for parser in (_megatron, lambda lines: _by_lines(lines, STEP_LOSS, "step_loss"), _hf_trainer):
         log = parser(open_lines())
         if log is not None and log.steps:

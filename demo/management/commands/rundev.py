@@ -17,6 +17,15 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def child_environment(environ, host: str, port: int) -> dict:
+    """The environment of the web server and the worker: e-mails link to where this portal
+    serves (``PORTAL_URL``), unless the user set it."""
+    env = dict(environ)
+    if not env.get("PORTAL_URL"):
+        env["PORTAL_URL"] = f"http://{host}:{port}"
+    return env
+
+
 class Command(BaseCommand):
     help = "Start the development web server and a Celery worker (with beat); print the URL and the demo logins."
 
@@ -31,6 +40,7 @@ class Command(BaseCommand):
         for folder in ("processed", "control"):
             (settings.VAR_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
         python = sys.executable
+        env = child_environment(os.environ, host, port)
         children = [
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "config", "worker", "-P", "prefork", "-c", "2",
@@ -38,10 +48,10 @@ class Command(BaseCommand):
                  f"--statedb={settings.VAR_DIR / 'celery' / 'worker.state'}",
                  # Beat inside the worker: the reaper of lost jobs and the expiry of quotes run here too.
                  "--beat", f"--schedule={settings.VAR_DIR / 'celery' / 'celerybeat-schedule'}"],
-                start_new_session=True,
+                start_new_session=True, env=env,
             ),
             subprocess.Popen([python, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
-                             start_new_session=True),
+                             start_new_session=True, env=env),
         ]
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"\nThe portal runs at {url}  (Ctrl-C stops it)\n"))
@@ -52,7 +62,7 @@ class Command(BaseCommand):
         self.stdout.write("  customer2   - contact of the demo LLM customer\n\n")
         if simhost:
             self.stdout.write(f"Simulated Ascend host 'sim-910b (demo)' (8 x 910B3) on 127.0.0.1:{simhost.port},\n"
-                              "registered for the smart-grid customer: run jobs on it from any stage's Jobs page.\n\n")
+                              "registered for both demo customers: run jobs on it from any stage's Jobs page.\n\n")
         # Stopped with Ctrl-C or a SIGTERM alike: the children always go with it.
         signal.signal(signal.SIGTERM, _interrupt)
         signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT is ignored
