@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import DateInput
+from common.validators import REASON_MAX
 
 from .models import ChecklistItem, Engagement, Risk, Stage, User
 
@@ -25,7 +26,7 @@ class TransitionForm(forms.Form):
 
 class ChecklistStateForm(forms.Form):
     state = forms.ChoiceField(choices=ChecklistItem.State.choices)
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=REASON_MAX)
 
 
 class StagePlanForm(forms.Form):

@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from common.units import UNIT_CHOICES
+from common.validators import DATE_BOUNDS
 
 
 class Customer(models.Model):
@@ -220,8 +221,8 @@ class Engagement(models.Model):
     target_platform = models.CharField(_("target platform"), max_length=120,
                                        help_text=_("e.g. Atlas 800T A2, 8 x 910B"))
     target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices)
-    start_date = models.DateField(_("start date"))
-    end_date = models.DateField(_("end date"))
+    start_date = models.DateField(_("start date"), validators=DATE_BOUNDS)
+    end_date = models.DateField(_("end date"), validators=DATE_BOUNDS)
     pm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("project manager"),
@@ -461,8 +462,8 @@ class Stage(models.Model):
     order = models.PositiveSmallIntegerField(editable=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED,
                               editable=False)
-    planned_start = models.DateField(_("planned start"), null=True, blank=True)
-    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True, validators=DATE_BOUNDS)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True, validators=DATE_BOUNDS)
     planned_person_days = models.DecimalField(
         _("planned person-days"),
         max_digits=7,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from common import access, states
 from common.units import normalise_unit
+from common.validators import REASON_MAX
 
 from . import audit
 from .access import may_own_risk
@@ -124,6 +125,8 @@ def check_transition_stage(user, stage: Stage, to_status: str, reason: str = "")
     reason = (reason or "").strip()
     if to_status not in Stage.Status.values:
         raise ValidationError({"to_status": _("Unknown status “%(status)s”.") % {"status": to_status}})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("Keep the reason under %(n)s characters.") % {"n": f"{REASON_MAX:,}"}})
     if to_status in Stage.NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("Say why the stage is %(status)s.")
                                % {"status": Stage.Status(to_status).label}})
@@ -189,6 +192,8 @@ def check_set_checklist_item(user, item: ChecklistItem, state: str, reason: str 
         raise ValidationError({"state": _("The stage is finished; reopen it before changing its checklist.")})
     if state == ChecklistItem.State.WAIVED and not reason:
         raise ValidationError({"reason": _("Say why this item is waived.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("Keep the reason under %(n)s characters.") % {"n": f"{REASON_MAX:,}"}})
     if state == item.state:
         return item
     return do_set_checklist_item(user, item, state, reason)

@@ -202,7 +202,8 @@ class Session:
         """Run a command (already quoted) and drain both streams without deadlock.
 
         Both streams are read in turn, in bounded chunks, so a command that fills stderr
-        while we read stdout never stalls. At most ``keep_bytes`` of each stream are kept
+        while we read stdout never stalls. Both are read to their end (EOF), not only until the
+        exit status arrives. At most ``keep_bytes`` of each stream are kept
         in the result; the callbacks see everything. The deadline and ``should_stop`` are
         checked between reads; either ends the wait with a PermanentError (timeout) or a
         return with exit code -1 (stopped).
@@ -237,7 +238,14 @@ class Session:
                     take("err", channel.recv_stderr(READ_CHUNK), on_stderr)
                     progressed = True
                 if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-                    break
+                    # The exit status can arrive before the streams end (a child still writing to an
+                    # inherited descriptor): done at EOF, or at a clean close by the server. A channel
+                    # closed because the connection died has lost output: that is no result.
+                    if channel.eof_received or (channel.closed and self.client.get_transport().is_active()):
+                        break
+                    if channel.closed:
+                        raise TransientError(N_("The connection to %(host)s closed mid-command."),
+                                             Reason.CONNECTION, host=self.name)
                 if time.monotonic() - started > timeout:
                     raise PermanentError(N_("The command on %(host)s did not finish within %(s)s s."),
                                          Reason.TIMEOUT, host=self.name, s=round(timeout))

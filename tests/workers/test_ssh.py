@@ -1,10 +1,12 @@
 """The SSH door against a real OpenSSH sshd on loopback."""
 
 import dataclasses
+import hashlib
 import os
 import shlex
 import socket
 import subprocess
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -141,3 +143,37 @@ def test_fetching_result_files_refuses_links_escapes_and_oversize(target, simhos
                 session.fetch_file(base, relative, chunks.append, max_bytes=1000)
             assert words in exc.value.message
 
+
+
+def test_output_written_after_the_exit_status_is_read_to_the_end(target):
+    """The shell exits at once (its exit status arrives first); a child it left behind writes
+    the last 2 MB of stderr afterwards, on the inherited descriptor. Every byte must arrive."""
+    out_lines, err_lines = 100_000, 300_000
+    script = (f"seq 1 {out_lines}; exec 1>&-; "
+              f"(sleep 0.5; seq 1 {err_lines} | sed 's/^/e/' >&2) & exit 7")
+    expected_out = "".join(f"{i}\n" for i in range(1, out_lines + 1)).encode()
+    expected_err = "".join(f"e{i}\n" for i in range(1, err_lines + 1)).encode()
+    seen = {"out": [], "err": []}
+    with Session(target) as session:
+        result = session.run(sh_c(script), timeout=60, on_stdout=seen["out"].append, on_stderr=seen["err"].append)
+    assert result.exit_code == 7
+    got_out, got_err = b"".join(seen["out"]), b"".join(seen["err"])
+    assert (result.stdout_bytes, result.stderr_bytes) == (len(expected_out), len(expected_err))
+    assert hashlib.sha256(got_out).hexdigest() == hashlib.sha256(expected_out).hexdigest()
+    assert hashlib.sha256(got_err).hexdigest() == hashlib.sha256(expected_err).hexdigest()
+    assert result.stderr == expected_err[:1024 * 1024]  # the kept part is the start of the stream
+
+
+def test_a_connection_dropped_after_the_exit_status_is_not_a_short_result(target):
+    """The exit status arrived, then the connection died before the streams ended: that is a
+    lost connection (retried), never a result with part of the output missing."""
+    with Session(target) as session:
+        transport = session.client.get_transport()
+        killer = threading.Timer(1.0, transport.close)
+        killer.start()
+        try:
+            with pytest.raises(TransientError) as exc:
+                session.run(sh_c("(sleep 3; echo late >&2) & exit 0"), timeout=30)
+        finally:
+            killer.cancel()
+    assert exc.value.reason == Reason.CONNECTION
