@@ -141,6 +141,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The password typed again at sign-off and quote decisions (``reports.reauth``): per user, this many
+# wrong passwords within the window lock the re-check for the window (or until an admin unlocks).
+REAUTH_MAX_FAILURES = env_int("REAUTH_MAX_FAILURES", 5, minimum=1)
+REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_SECONDS", 15 * 60, minimum=1)
 
 # Internationalisation: Simplified Chinese first, English beside it.
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")

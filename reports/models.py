@@ -247,6 +247,9 @@ class Quote(models.Model):
             models.UniqueConstraint(fields=["number", "version"], name="unique_quote_version"),
             models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lt=1),
                                    name="tax_rate_range"),
+            # One accepted quote per engagement: a second acceptance is refused (``reports.quotes.check_decide``).
+            models.UniqueConstraint(fields=["engagement"], condition=models.Q(status="accepted"),
+                                    name="one_accepted_quote_per_engagement"),
         ]
 
     def __str__(self) -> str:
@@ -375,3 +378,41 @@ class ReportPageView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} p.{self.page} seen by {self.user}"
+
+
+class ReauthEvent(models.Model):
+    """Append-only audit of the password typed again before a decision (a report's sign-off or
+    rejection, a quote's acceptance or rejection): each wrong password, each lockout, each attempt
+    refused while locked out, a right password that clears earlier failures and an administrator's
+    unlock. ``reports.reauth`` counts these rows to lock a user out."""
+
+    class Kind(models.TextChoices):
+        FAILED = "failed", _("Wrong password")
+        LOCKED = "locked", _("Locked out")
+        REFUSED = "refused", _("Refused while locked out")
+        CLEARED = "cleared", _("Right password after failures")
+        UNLOCKED = "unlocked", _("Unlocked by an administrator")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    purpose = models.CharField(max_length=30, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", help_text="The administrator who unlocked.")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["user", "at"], name="reauth_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()} {self.purpose} {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Re-authentication events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Re-authentication events are append-only.")

@@ -1,7 +1,7 @@
 """Quotes, planned vs actual and timesheets in the browser. Views parse input and call
 ``reports.quotes`` and ``reports.exports``."""
 
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +32,10 @@ class PercentField(forms.DecimalField):
 
     def to_python(self, value):
         number = super().to_python(value)
-        return None if number is None else number / 100
+        try:
+            return None if number is None else number / 100
+        except DecimalException:  # sNaN, or 1e999999999 overflowing: not a percentage
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):

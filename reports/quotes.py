@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from common import access, states
 from engagements.models import Engagement, Stage, StageKey, WorkLog
 
-from . import money
+from . import money, reauth
 from .models import CloudLine, Quote, QuoteLine, RateCardItem, StageServiceMapping
 
 
@@ -55,8 +55,11 @@ def _next_number() -> str:
 
 
 def _tax_rate(value) -> Decimal:
-    rate = money.to_decimal(value)
-    if not 0 <= rate < 1:
+    try:
+        rate = money.to_decimal(value)
+    except (money.MoneyError, TypeError):
+        rate = None
+    if rate is None or not 0 <= rate < 1:
         raise ValidationError({"tax_rate": _("A tax rate is at least 0% and below 100%.")})
     return rate
 
@@ -107,6 +110,29 @@ def _too_large(value: Decimal, model, name: str) -> str | None:
 
 
 INT_LIMIT = 1_000_000  # quantities and months beyond this are typing mistakes
+MAX_PLACES = 20  # typed decimal places beyond this are typing mistakes (stored figures have at most 4)
+
+
+def _number(value, key: str, errors: dict, *, integer: bool = False) -> Decimal | int | None:
+    """``value`` as a finite Decimal (an int when ``integer``) of sane size; otherwise None and an
+    error under ``key``: NaN, Infinity, ``1e309`` and the like are a field error, never a 500."""
+    try:
+        number = money.to_decimal(value)
+    except money.MoneyError as exc:
+        errors[key] = exc.messages
+        return None
+    except TypeError:
+        errors[key] = [_("Enter a number.")]
+        return None
+    if number.as_tuple().exponent < -MAX_PLACES:  # 1e-999999999: no figure of a quote is that fine
+        errors[key] = [_("Enter at most %(n)s decimal places.") % {"n": MAX_PLACES}]
+        return None
+    if integer:
+        if number != number.to_integral_value():
+            errors[key] = [_("Enter a whole number.")]
+            return None
+        return int(number)
+    return number
 
 
 def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[QuoteLine], list[CloudLine]]:
@@ -116,48 +142,49 @@ def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[Quote
         if not line.get("item"):
             errors[f"lines.{index}.item"] = [_("Choose a service.")]
             continue
-        try:
-            person_days = money.to_decimal(line.get("person_days"))
-            rate = money.to_decimal(line.get("rate") if line.get("rate") not in (None, "") else line["item"].rate)
-            discount = money.to_decimal(line.get("discount") or 0)
-        except (ValueError, TypeError, KeyError):
-            errors[f"lines.{index}"] = [_("Enter numbers for person-days, rate and discount.")]
+        key = f"lines.{index}"
+        person_days = _number(line.get("person_days"), f"{key}.person_days", errors)
+        rate = _number(line.get("rate") if line.get("rate") not in (None, "") else line["item"].rate,
+                       f"{key}.rate", errors)
+        discount = _number(line.get("discount") or 0, f"{key}.discount", errors)
+        if person_days is None or rate is None or discount is None:
             continue
         if person_days < 0:
-            errors[f"lines.{index}.person_days"] = [_("Person-days cannot be negative.")]
+            errors[f"{key}.person_days"] = [_("Person-days cannot be negative.")]
         elif person_days.as_tuple().exponent < -1:
-            errors[f"lines.{index}.person_days"] = [_("Person-days have at most one decimal place.")]
+            errors[f"{key}.person_days"] = [_("Person-days have at most one decimal place.")]
         elif message := _too_large(person_days, QuoteLine, "person_days"):
-            errors[f"lines.{index}.person_days"] = [message]
+            errors[f"{key}.person_days"] = [message]
         if rate < 0:
-            errors[f"lines.{index}.rate"] = [_("A rate cannot be negative.")]
+            errors[f"{key}.rate"] = [_("A rate cannot be negative.")]
         elif message := _too_large(rate, QuoteLine, "rate"):
-            errors[f"lines.{index}.rate"] = [message]
+            errors[f"{key}.rate"] = [message]
         if not 0 <= discount <= 1:
-            errors[f"lines.{index}.discount"] = [_("A discount is between 0 and 100%.")]
+            errors[f"{key}.discount"] = [_("A discount is between 0 and 100%.")]
+        if errors:
+            continue  # only lines within the fields' ranges are rounded and built
         service.append(QuoteLine(item=line["item"], description=str(line.get("description") or "")[:300],
-                                 person_days=person_days, rate=money.fen(rate) if rate >= 0 else rate,
-                                 discount=discount, position=index))
+                                 person_days=person_days, rate=money.fen(rate), discount=discount, position=index))
     for index, line in enumerate(cloud_lines):
-        try:
-            monthly = money.to_decimal(line.get("monthly_cost"))
-            quantity, months = int(line.get("quantity") or 1), int(line.get("months") or 1)
-        except (ValueError, TypeError):
-            errors[f"cloud_lines.{index}"] = [_("Enter numbers for quantity, monthly cost and months.")]
+        key = f"cloud_lines.{index}"
+        monthly = _number(line.get("monthly_cost"), f"{key}.monthly_cost", errors)
+        quantity = _number(line.get("quantity") or 1, f"{key}.quantity", errors, integer=True)
+        months = _number(line.get("months") or 1, f"{key}.months", errors, integer=True)
+        if not str(line.get("resource") or "").strip():
+            errors[f"{key}.resource"] = [_("Name the resource.")]
+        if monthly is None or quantity is None or months is None:
             continue
         if monthly < 0 or quantity < 0 or months < 0:
-            errors[f"cloud_lines.{index}"] = [_("Quantities and costs cannot be negative.")]
+            errors[key] = [_("Quantities and costs cannot be negative.")]
         elif (message := _too_large(monthly, CloudLine, "monthly_cost")) is not None:
-            errors[f"cloud_lines.{index}.monthly_cost"] = [message]
+            errors[f"{key}.monthly_cost"] = [message]
         elif quantity > INT_LIMIT or months > INT_LIMIT:
-            errors[f"cloud_lines.{index}"] = [_("Quantity and months are at most %(limit)s.")
-                                              % {"limit": f"{INT_LIMIT:,}"}]
-        if not str(line.get("resource") or "").strip():
-            errors[f"cloud_lines.{index}.resource"] = [_("Name the resource.")]
+            errors[key] = [_("Quantity and months are at most %(limit)s.") % {"limit": f"{INT_LIMIT:,}"}]
+        if errors:
+            continue
         cloud.append(CloudLine(resource=str(line.get("resource") or "")[:100],
                                specification=str(line.get("specification") or "")[:300], quantity=quantity,
-                               monthly_cost=money.fen(monthly) if monthly >= 0 else monthly, months=months,
-                               position=index))
+                               monthly_cost=money.fen(monthly), months=months, position=index))
     if errors:
         raise ValidationError(errors)
     return service, cloud
@@ -234,6 +261,8 @@ def check_send(user, quote: Quote) -> Quote:
     _require_draft(quote)
     if not quote.lines.exists() and not quote.cloud_lines.exists():
         raise ValidationError(_("An empty quote cannot be sent."))
+    if quote.valid_until is None:  # an offer without an end stays open for ever: the customer must know until when
+        raise ValidationError({"valid_until": _("Set the date the quote is valid until before sending it.")})
     _move(quote, Quote.Status.SENT, actor=user, sent_at=timezone.now())
     return quote
 
@@ -267,32 +296,62 @@ def check_revise(user, quote: Quote) -> Quote:
     return copy
 
 
-@transaction.atomic
 def check_decide(user, quote: Quote, *, accept: bool, password: str, name: str = "", comment: str = "",
                  request_meta: dict | None = None) -> Quote:
-    """The customer contact accepts or rejects a sent quote, recorded like a sign-off."""
+    """The customer contact accepts or rejects a sent quote, recorded like a sign-off.
+
+    The password is checked first, outside the decision's transaction, so that a wrong one is
+    recorded (and counted towards the lockout, ``reports.reauth``) although nothing else is written.
+
+    An engagement has at most one accepted quote: accepting a quote while another quote of the
+    same engagement is accepted is **refused**, not superseding it. An acceptance is the customer's
+    commercial commitment (the accepted quote prices planned against actual work); replacing it
+    silently would void a commitment nobody withdrew, and an accepted quote cannot be revised or
+    superseded (``Quote.TRANSITIONS``). The customer rejects the other quote instead; changing the
+    accepted terms is a matter for the contract. The engagement's row is locked while checking, so
+    two acceptances racing each other are decided one after the other, and the partial unique
+    constraint ``one_accepted_quote_per_engagement`` holds it in the database as well.
+    """
     access.require(user, "decide", quote)
-    if not user.check_password(password or ""):
-        raise ValidationError({"password": _("The password is not correct.")})
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    if quote.status == Quote.Status.SUPERSEDED:
-        raise ValidationError(_("Version %(n)s replaces this one: decide on that version once it is sent to you.")
-                              % {"n": quote.version + 1})
-    if quote.status != Quote.Status.SENT:
-        raise ValidationError(_("This quote is %(status)s: it cannot be accepted or rejected.")
-                              % {"status": quote.get_status_display()})
-    if quote.valid_until and quote.valid_until < timezone.localdate():
-        raise ValidationError(_("This quote expired on %(date)s.") % {"date": quote.valid_until})
-    if accept and not name.strip():
-        raise ValidationError({"name": _("State your name.")})
-    if not accept and not comment.strip():
-        raise ValidationError({"comment": _("Say why the quote is rejected.")})
-    to = Quote.Status.ACCEPTED if accept else Quote.Status.REJECTED
-    meta = request_meta or {}
-    _move(quote, to, actor=user, reason=comment.strip(), details={
-        "signer_name": name.strip()[:100], "ip": meta.get("REMOTE_ADDR") or None,
-        "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:500]})
+    reauth.check_password(user, password, purpose=reauth.QUOTE_DECISION, request_meta=request_meta)
+    with transaction.atomic():
+        if accept and quote.engagement_id:
+            Engagement.objects.select_for_update().filter(pk=quote.engagement_id).first()
+        quote = Quote.objects.select_for_update().get(pk=quote.pk)
+        if quote.status == Quote.Status.SUPERSEDED:
+            raise ValidationError(_("Version %(n)s replaces this one: decide on that version once it is sent to "
+                                    "you.") % {"n": quote.version + 1})
+        if quote.status != Quote.Status.SENT:
+            raise ValidationError(_("This quote is %(status)s: it cannot be accepted or rejected.")
+                                  % {"status": quote.get_status_display()})
+        if quote.valid_until and quote.valid_until < timezone.localdate():
+            raise ValidationError(_("This quote expired on %(date)s.") % {"date": quote.valid_until})
+        if accept and not name.strip():
+            raise ValidationError({"name": _("State your name.")})
+        if not accept and not comment.strip():
+            raise ValidationError({"comment": _("Say why the quote is rejected.")})
+        if accept:
+            _refuse_second_acceptance(quote)
+        to = Quote.Status.ACCEPTED if accept else Quote.Status.REJECTED
+        meta = request_meta or {}
+        try:
+            with transaction.atomic():
+                _move(quote, to, actor=user, reason=comment.strip(), details={
+                    "signer_name": name.strip()[:100], "ip": meta.get("REMOTE_ADDR") or None,
+                    "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:500]})
+        except IntegrityError:  # the constraint, should a writer have skipped the lock
+            _refuse_second_acceptance(quote)
+            raise
     return quote
+
+
+def _refuse_second_acceptance(quote: Quote) -> None:
+    other = (Quote.objects.filter(engagement_id=quote.engagement_id, status=Quote.Status.ACCEPTED)
+             .exclude(pk=quote.pk).first() if quote.engagement_id else None)
+    if other is not None:
+        raise ValidationError(_("Quote %(number)s version %(version)s is already accepted for this engagement, and "
+                                "an engagement has one accepted quote: reject this one, or ask the project manager.")
+                              % {"number": other.number, "version": other.version})
 
 
 EXPIRY_REASON = "validity date passed"

@@ -2,6 +2,7 @@
 it, and verify a PDF. ``check_*`` functions check the actor and the input, then write.
 """
 
+import functools
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ from assessments.templatetags.assessments import verdict as verdict_label
 from common import access, states
 from engagements.models import Engagement, User
 
+from . import reauth
 from .models import ReportVersion, SignOffEvent
 from .rendering import build_report_data, render_html, render_pdf
 
@@ -166,10 +168,22 @@ def _move(version: ReportVersion, to_status: str, **kwargs) -> None:
                               % {"status": version.get_status_display(), "to": ReportVersion.Status(to_status).label})
 
 
+def _reauthenticated(service):
+    """Check the decider's password (``reports.reauth``: limited attempts, audited) before and outside
+    the decision's transaction, so that a wrong password stays recorded when the decision rolls back."""
+
+    @functools.wraps(service)
+    def checked(user, version: ReportVersion, *, password: str, request_meta: dict | None = None, **kwargs):
+        access.require(user, "decide", version)
+        reauth.check_password(user, password, purpose=reauth.REPORT_DECISION, request_meta=request_meta)
+        return service(user, version, password=password, request_meta=request_meta, **kwargs)
+
+    return checked
+
+
 def _check_decision(user, version: ReportVersion, password: str) -> ReportVersion:
+    """The version locked for a decision; the password was checked by ``_reauthenticated``."""
     access.require(user, "decide", version)
-    if not user.check_password(password or ""):
-        raise ValidationError({"password": _("The password is not correct.")})
     locked = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
     if locked.status != ReportVersion.Status.ISSUED:
         raise ValidationError(_("This version is %(status)s: it cannot be signed off or rejected.")
@@ -177,6 +191,7 @@ def _check_decision(user, version: ReportVersion, password: str) -> ReportVersio
     return locked
 
 
+@_reauthenticated
 @transaction.atomic
 def check_sign_off(user, version: ReportVersion, *, password: str, name: str, title: str, confirm: bool,
                    request_meta: dict | None = None) -> SignOffEvent:
@@ -205,6 +220,7 @@ def check_sign_off(user, version: ReportVersion, *, password: str, name: str, ti
     return event
 
 
+@_reauthenticated
 @transaction.atomic
 def check_reject(user, version: ReportVersion, *, password: str, comment: str,
                  request_meta: dict | None = None) -> SignOffEvent:

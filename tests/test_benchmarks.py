@@ -35,7 +35,8 @@ EXPECTED = {
                        "| PM overview |", "| Consultant dashboard |", "| Engagement list API (PM) |",
                        "Do queries grow with the rows shown?"],
     "bench_acceptance.py": [TABLE, "| compare_loss, 2 × 2,000 steps", "| parse_training_log, 2,000 lines",
-                            "| report zh-hans, 2 models: data + HTML + PDF |", "| report en, 2 models: data + HTML + PDF |",
+                            "| report zh-hans, 2 models: data + HTML + PDF |",
+                            "| report en, 2 models: data + HTML + PDF |",
                             "| report en: pages (pypdf), PDF size, loss charts |"],
     "bench_quotes.py": [TABLE, "| quote_xlsx wall time", "| quote_pdf wall time", "| timesheet+xlsx wall time",
                         "| quote_pdf pages |"],
@@ -103,8 +104,11 @@ def runs(tmp_path_factory):
     benchdb.drop_database(template_url)
     benchdb.ensure_database(template_url)
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                       env={**env, "DATABASE_URL": template_url}, capture_output=True, timeout=TIMEOUT_S)
+        migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
+                                  env={**env, "DATABASE_URL": template_url}, capture_output=True, text=True,
+                                  timeout=TIMEOUT_S)
+        if migrated.returncode:
+            pytest.fail(f"Migrating the template database {template} failed:\n{migrated.stderr[-4000:]}")
         env["BENCH_TINY_TEMPLATE"] = template
         for script in NEEDS_DATABASE:
             started[script] = Run(script, env, out_dir)

@@ -92,6 +92,8 @@ class JobError(Exception):
 
 class TransientError(JobError):
     permanent = False
+    # Seconds the retry waits instead of the task's backoff (None: the backoff).
+    retry_after: float | None = None
 
 
 class PermanentError(JobError):

@@ -3,10 +3,12 @@ ending jobs. Every status change goes through ``_move`` (``common.states.move``:
 ``Job.TRANSITIONS``, a guarded UPDATE), which records a JobTransition.
 """
 
+import logging
 import time
 from datetime import timedelta
 
 from celery import current_app
+from django import db
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
@@ -19,8 +21,10 @@ from common.jsonsafe import jsonable
 from engagements.models import Stage
 
 from . import kinds, secrets, ssh
-from .errors import JobError, PermanentError, Reason, Text
+from .errors import JobError, PermanentError, Reason, Text, TransientError
 from .models import AscendHost, Job, JobTransition
+
+logger = logging.getLogger(__name__)
 
 # --- hosts ---------------------------------------------------------------------------------
 
@@ -304,6 +308,44 @@ def after_transient_failure(job: Job, error: JobError, *, last_try: bool) -> boo
     # Give the job back, so the retry can claim it at once.
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(lease_until=timezone.now(), phase="retrying")
     return True
+
+
+# PostgreSQL restarted or the connection to it dropped: another try (on a new connection) may help.
+DATABASE_ERRORS = (db.OperationalError, db.InterfaceError)
+INTERRUPTED = N_("Interrupted by a lost connection: %(error)s")
+
+
+def database_unavailable(exc: Exception) -> TransientError:
+    """The database failed before the job was claimed: retry on a fresh connection."""
+    db.close_old_connections()
+    return TransientError(INTERRUPTED, Reason.CONNECTION, error=_error_name(exc))
+
+
+def after_unexpected_error(job: Job, exc: Exception, *, last_try: bool) -> TransientError | None:
+    """An error the supervisor did not classify; the job never waits for the reaper with it.
+
+    A lost connection (to the host, or to PostgreSQL) is transient: the job is given back like
+    after any transient failure and the TransientError returned for the task to retry (stale
+    database connections are closed first). Anything else ends the job failed at once, its
+    message naming the error's type and text. None when the task should not retry."""
+    logger.error("Job %s: unexpected %s", job.pk, type(exc).__name__, exc_info=exc)
+    db.close_old_connections()
+    if isinstance(exc, DATABASE_ERRORS) or ssh.is_transient(exc):
+        error = TransientError(INTERRUPTED, Reason.CONNECTION, error=_error_name(exc))
+        try:
+            return error if after_transient_failure(job, error, last_try=last_try) else None
+        except DATABASE_ERRORS:
+            # Still unreachable, so the job could not be given back: retry once its lease has run out.
+            db.close_old_connections()
+            error.retry_after = settings.JOB_LEASE_SECONDS + 1
+            return error
+    fail_from_error(job.pk, PermanentError(N_("The job stopped on an unexpected error: %(error)s"), Reason.COMMAND,
+                                           error=_error_name(exc)))
+    return None
+
+
+def _error_name(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def set_phase(job: Job, phase: str, **fields) -> None:

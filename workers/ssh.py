@@ -115,6 +115,21 @@ def _connection_error(exc: BaseException, target_name: str) -> Exception:
     return exc
 
 
+# File errors stay what they are on another try: a missing or forbidden path, local or remote (SFTP).
+FILE_ERRORS = (FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether another try may help with an error that escaped classification: a connection that
+    dropped or timed out (``OSError: Socket is closed`` from SFTP, ``EOFError``, an SSH protocol
+    error). Never a refused login, an unknown or changed host key, or a file error."""
+    if isinstance(exc, (paramiko.AuthenticationException, paramiko.BadHostKeyException, *FILE_ERRORS)):
+        return False
+    if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+        return False
+    return isinstance(exc, (paramiko.SSHException, EOFError, OSError))  # socket.timeout is an OSError
+
+
 def fetch_host_key(address: str, port: int, timeout: float = CONNECT_TIMEOUT) -> HostKey:
     """The key a server presents, for a person to confirm before it is pinned."""
     name = f"{address}:{port}"
@@ -231,21 +246,23 @@ class Session:
         try:
             while True:
                 progressed = False
+                # Read before the buffers are looked at: a stream's data always comes before its end.
+                ended = channel.eof_received or channel.closed
                 while channel.recv_ready():
                     take("out", channel.recv(READ_CHUNK), on_stdout)
                     progressed = True
                 while channel.recv_stderr_ready():
                     take("err", channel.recv_stderr(READ_CHUNK), on_stderr)
                     progressed = True
-                if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-                    # The exit status can arrive before the streams end (a child still writing to an
-                    # inherited descriptor): done at EOF, or at a clean close by the server. A channel
-                    # closed because the connection died has lost output: that is no result.
-                    if channel.eof_received or (channel.closed and self.client.get_transport().is_active()):
-                        break
-                    if channel.closed:
+                # The exit status can arrive before the streams end (a child still writing to an
+                # inherited descriptor): done only once both are drained to EOF (or the server closed
+                # the channel). A channel closed because the connection died has lost output: no result.
+                if ended and channel.exit_status_ready() and not channel.recv_ready() \
+                        and not channel.recv_stderr_ready():
+                    if not channel.eof_received and not channel.get_transport().is_active():
                         raise TransientError(N_("The connection to %(host)s closed mid-command."),
                                              Reason.CONNECTION, host=self.name)
+                    break
                 if time.monotonic() - started > timeout:
                     raise PermanentError(N_("The command on %(host)s did not finish within %(s)s s."),
                                          Reason.TIMEOUT, host=self.name, s=round(timeout))

@@ -21,7 +21,10 @@ from .models import Job
     soft_time_limit=4 * 3600 - 300,
 )
 def run_job(self, job_id: int) -> None:
-    job, later = jobs.claim(job_id)
+    try:
+        job, later = jobs.claim(job_id)
+    except jobs.DATABASE_ERRORS as exc:
+        raise jobs.database_unavailable(exc) from exc  # nothing was claimed: retried with backoff
     if later is not None:
         raise self.retry(countdown=later, max_retries=10_000, exc=None)
     if job is None:
@@ -36,6 +39,13 @@ def run_job(self, job_id: int) -> None:
     except SoftTimeLimitExceeded:
         # The remote run is detached and keeps its own time limit: a fresh task re-attaches to it.
         jobs.hand_over(job)
+    except Exception as exc:
+        # Never a dead task under a "running" job: a lost connection is retried, anything else fails it.
+        error = jobs.after_unexpected_error(job, exc, last_try=self.request.retries >= self.max_retries)
+        if error is not None and error.retry_after is not None:
+            raise self.retry(exc=error, countdown=error.retry_after) from exc
+        if error is not None:
+            raise error from exc
 
 
 @shared_task(ignore_result=True)

@@ -167,7 +167,7 @@ def test_who_sees_and_decides(pm, consultant, other_consultant, contact, strange
 
 @pytest.mark.parametrize("line,field", [
     ({"person_days": "-1"}, "lines.0.person_days"), ({"person_days": "1", "rate": "-5"}, "lines.0.rate"),
-    ({"person_days": "1", "discount": "1.2"}, "lines.0.discount"), ({"person_days": "abc"}, "lines.0"),
+    ({"person_days": "1", "discount": "1.2"}, "lines.0.discount"), ({"person_days": "abc"}, "lines.0.person_days"),
     ({"person_days": "1.25"}, "lines.0.person_days"),
 ])
 def test_bad_lines_change_nothing(pm, customer_a, line, field):
