@@ -7,6 +7,7 @@ from .models import (
     QuoteEvent,
     QuoteLine,
     RateCardItem,
+    ReauthEvent,
     ReportPageView,
     ReportVersion,
     ReportVersionTransition,
@@ -96,3 +97,12 @@ class QuoteAdmin(ReadOnly, admin.ModelAdmin):
 @admin.register(StageServiceMapping)
 class StageServiceMappingAdmin(admin.ModelAdmin):
     list_display = ["stage_key", "item_code"]
+
+
+@admin.register(ReauthEvent)
+class ReauthEventAdmin(ReadOnly, admin.ModelAdmin):
+    """The audit of passwords typed again before decisions (read-only; unlock with
+    ``manage.py reauth_unlock``)."""
+
+    list_display = ["at", "user", "kind", "purpose", "ip", "actor"]
+    list_filter = ["kind", "purpose"]

@@ -247,6 +247,8 @@ def quote_decide(request, uuid, decision):
                                 name=data["name"], comment=data["comment"], request_meta=request.META)
         except ValidationError as exc:
             apply_errors(form, exc)
+            for message in form.non_field_errors():  # the decision form shows field errors only
+                messages.error(request, message)
         else:
             messages.success(request, _("Accepted. Thank you.") if decision == "accept" else _("Rejected."))
             return redirect("quote_detail", uuid=quote.uuid)

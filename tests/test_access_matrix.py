@@ -193,7 +193,8 @@ def build_dataset() -> dict:
     rate_item = RateCardItem.objects.order_by("position", "pk").first()
 
     def quote(title):
-        made = quotes.check_create_quote(pm, customer=customer_a, engagement=engagement, title=title)
+        made = quotes.check_create_quote(pm, customer=customer_a, engagement=engagement, title=title,
+                                         valid_until=datetime.date.today() + datetime.timedelta(days=30))
         return quotes.check_set_lines(pm, made, [{"item": rate_item, "person_days": Decimal("3")}])
 
     draft_quote = quote("Migration, draft")

@@ -130,7 +130,8 @@ def test_a_stale_job_copy_does_not_move(job):
 
 
 def _sent_quote(pm, customer, valid_until=None) -> Quote:
-    quote = quotes.check_create_quote(pm, customer=customer, title="Q", valid_until=valid_until)
+    quote = quotes.check_create_quote(pm, customer=customer, title="Q", valid_until=valid_until or (
+        timezone.localdate() + datetime.timedelta(days=365)))
     quotes.check_set_lines(pm, quote, [{"item": RateCardItem.objects.get(code="survey-assessment"),
                                         "person_days": "1"}])
     return quotes.check_send(pm, quote)

@@ -10,7 +10,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from reports import quotes
 from reports.models import Quote, RateCardItem
@@ -83,7 +83,8 @@ def test_two_racing_acceptances_leave_one(pm, contact, engagement):
     def accept(quote):
         try:
             barrier.wait(timeout=10)
-            quotes.check_decide(contact, quote, accept=True, password=PASSWORD, name="Li Na")
+            with translation.override("en"):  # a new thread speaks the default language
+                quotes.check_decide(contact, quote, accept=True, password=PASSWORD, name="Li Na")
             outcomes.append("accepted")
         except ValidationError as exc:
             outcomes.append("refused" if "already accepted" in str(exc) else str(exc))

@@ -16,6 +16,9 @@ from reports.models import Quote, QuoteEvent, QuoteLine, RateCardItem
 pytestmark = pytest.mark.django_db
 
 
+VALID = datetime.date.today() + datetime.timedelta(days=30)  # a quote is sent with a validity date
+
+
 def _quotes_for(user):
     return access.scope(user, Quote)
 
@@ -74,7 +77,7 @@ def test_build_from_an_analysis_estimate(pm, engagement):
 
 
 def test_a_sent_quote_is_frozen_and_a_change_makes_a_new_version(pm, customer_a):
-    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q", valid_until=VALID)
     quotes.check_set_lines(pm, quote, [{"item": item("survey-assessment"), "person_days": "2"}],
                            [{"resource": "BMS", "specification": "8*Ascend 910", "monthly_cost": "45000", "months": 2}])
     quotes.check_send(pm, quote)
@@ -94,7 +97,7 @@ def test_a_sent_quote_is_frozen_and_a_change_makes_a_new_version(pm, customer_a)
 
 
 def test_a_superseded_version_cannot_be_accepted(pm, contact, customer_a):
-    first = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    first = quotes.check_create_quote(pm, customer=customer_a, title="Q", valid_until=VALID)
     quotes.check_set_lines(pm, first, [{"item": item("survey-assessment"), "person_days": "2"}])
     quotes.check_send(pm, first)
     second = quotes.check_revise(pm, first)
@@ -108,8 +111,8 @@ def test_a_superseded_version_cannot_be_accepted(pm, contact, customer_a):
 
 
 def test_a_draft_header_is_edited_and_a_sent_one_is_not(pm, customer_a):
-    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
-    quotes.check_update_quote(pm, quote, title="Q2", tax_rate=Decimal("0.09"), notes="n")
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q", valid_until=VALID)
+    quotes.check_update_quote(pm, quote, title="Q2", tax_rate=Decimal("0.09"), valid_until=VALID, notes="n")
     quote.refresh_from_db()
     assert (quote.title, quote.tax_rate, quote.notes) == ("Q2", Decimal("0.09"), "n")
     with pytest.raises(ValidationError) as error:
@@ -135,7 +138,7 @@ def test_lines_without_a_service_or_too_large_are_refused(pm, customer_a):
 
 
 def test_the_customer_accepts_and_it_is_recorded(pm, contact, customer_a):
-    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q", valid_until=VALID)
     quotes.check_set_lines(pm, quote, [{"item": item("survey-assessment"), "person_days": "2"}])
     with pytest.raises(ValidationError):
         quotes.check_decide(contact, quote, accept=True, password="correct-horse-battery", name="Li")  # a draft
@@ -153,7 +156,7 @@ def test_the_customer_accepts_and_it_is_recorded(pm, contact, customer_a):
 
 
 def test_who_sees_and_decides(pm, consultant, other_consultant, contact, stranger, customer_a, engagement):
-    quote = quotes.check_create_quote(pm, customer=customer_a, engagement=engagement, title="Q")
+    quote = quotes.check_create_quote(pm, customer=customer_a, engagement=engagement, title="Q", valid_until=VALID)
     quotes.check_set_lines(pm, quote, [{"item": item("survey-assessment"), "person_days": "1"}])
     assert quote not in _quotes_for(contact)  # drafts are internal
     quotes.check_send(pm, quote)

@@ -1,5 +1,6 @@
 """Quotes, planned vs actual and timesheets through the browser's endpoints."""
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -12,6 +13,16 @@ from reports import quotes
 from reports.models import Quote, RateCardItem
 
 pytestmark = pytest.mark.django_db
+
+
+VALID = datetime.date.today() + datetime.timedelta(days=30)
+
+
+def _dated(quote: Quote) -> Quote:
+    """A quote is sent with a validity date."""
+    Quote.objects.filter(pk=quote.pk).update(valid_until=VALID)
+    quote.refresh_from_db()
+    return quote
 
 
 @pytest.fixture
@@ -50,6 +61,8 @@ def test_pm_builds_from_the_plan_edits_and_sends(client, pm, planned):
     xlsx = client.get(reverse("quote_export", args=[quote.uuid, "xlsx"]) + "?lang=en")
     assert load_workbook(io.BytesIO(xlsx.content)).active["F6"].value == "=ROUND(C6*D6*(1-E6),2)"
     assert client.get(reverse("quote_export", args=[quote.uuid, "pdf"])).content.startswith(b"%PDF")
+    assert client.post(reverse("quote_header", args=[quote.uuid]), {  # a quote is sent with a validity date
+        "title": quote.title, "tax_rate": "6", "valid_until": str(VALID), "notes": ""}).status_code == 302
     assert client.post(reverse("quote_send", args=[quote.uuid])).status_code == 302
     quote.refresh_from_db()
     assert quote.status == "sent"
@@ -73,7 +86,7 @@ def test_pm_edits_a_draft_header_in_per_cent(client, pm, customer_a):
 
 
 def test_a_decision_error_stands_next_to_the_field_and_keeps_the_name(client, pm, contact, planned):
-    quote = quotes.check_build_from_plan(pm, planned)
+    quote = _dated(quotes.check_build_from_plan(pm, planned))
     quotes.check_send(pm, quote)
     client.force_login(contact)
     page = client.post(reverse("quote_accept", args=[quote.uuid]), {"name": "Li Na", "password": "wrong"})
@@ -84,7 +97,7 @@ def test_a_decision_error_stands_next_to_the_field_and_keeps_the_name(client, pm
 
 
 def test_customer_sees_sent_quotes_and_accepts(client, pm, contact, stranger, planned):
-    quote = quotes.check_build_from_plan(pm, planned)
+    quote = _dated(quotes.check_build_from_plan(pm, planned))
     client.force_login(contact)
     assert client.get(reverse("quote_detail", args=[quote.uuid])).status_code == 404  # a draft
     quotes.check_send(pm, quote)

@@ -177,3 +177,16 @@ def test_a_connection_dropped_after_the_exit_status_is_not_a_short_result(target
         finally:
             killer.cancel()
     assert exc.value.reason == Reason.CONNECTION
+
+
+def test_only_a_lost_connection_is_transient():
+    import paramiko
+
+    from workers.ssh import is_transient
+
+    for lost in (OSError("Socket is closed"), EOFError(), TimeoutError(), ConnectionResetError(),
+                 paramiko.SSHException("SSH session not active")):
+        assert is_transient(lost), lost
+    for final in (paramiko.AuthenticationException("no"), paramiko.SSHException("Server '[h]:2' not found in "
+                  "known_hosts"), PermissionError("denied"), FileNotFoundError("gone"), KeyError("argv"), ValueError()):
+        assert not is_transient(final), final
