@@ -35,6 +35,11 @@ def test_pm_quotes_the_plan_and_the_customer_accepts(sign_in, live_server, pm, c
         page.click('[data-testid="export-pdf"]')
     assert open(download.value.path(), "rb").read(5) == b"%PDF-"
 
+    page.click('[data-testid="send"]')  # no validity date yet: refused, saying so
+    expect(page.locator('[data-testid="quote-status"]')).to_have_text("Draft")
+    expect(page.get_by_text("valid until before sending")).to_be_visible()
+    page.fill('[data-testid="header-form"] input[name="valid_until"]', "2027-06-30")
+    page.click('[data-testid="save-header"]')
     page.click('[data-testid="send"]')
     expect(page.locator('[data-testid="quote-status"]')).to_have_text("Sent")
     page.click("text=Sign out")

@@ -186,7 +186,8 @@ def test_several_models_one_excluded_and_one_failing(pm, consultant, customer_a,
     text = pdf_text(version, tmp_path)
     assert "PASS" in verdict_line(text, "ResNet50")
     assert "FAIL" in verdict_line(text, "BERT-base")
-    assert "EXCLUDED" in verdict_line(text, "Legacy-LSTM") and "retires it before go-live" in text
+    assert "EXCLUDED" in verdict_line(text, "Legacy-LSTM") and "before go-live" in text  # the reason, wrapped
+    assert version.data["excluded"] == [{"name": "Legacy-LSTM", "reason": "The customer retires it before go-live."}]
     assert version.data["overall"] == "fail"
     assert [m["name"] for m in version.data["models"]] == ["BERT-base", "ResNet50"]  # the excluded one is apart
     assert skipped.name not in [m["name"] for m in version.data["models"]]

@@ -8,8 +8,8 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from engagements.management.commands.seed_demo import DEMO_PASSWORD
 
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from demo.simhost import SSHD, SimulatedHost, register_demo_host
 
 
