@@ -176,9 +176,15 @@ def curve_pair(request, uuid):
 @login_required
 @require_POST
 def curve_unpair(request, uuid, pk):
+    return _remove(request, uuid, "curve_pairs", pk, services.check_unpair_curves,
+                   _("The comparison is removed; the curves stay."))
+
+
+def _remove(request, uuid, related: str, pk, remove, message: str):
+    """Remove one of the engagement's records (``related``) through its service; back to the page."""
     engagement = _staff_engagement(request, uuid)
-    services.check_unpair_curves(request.user, get_object_or_404(engagement.curve_pairs, pk=pk))
-    messages.success(request, _("The comparison is removed; the curves stay."))
+    remove(request.user, get_object_or_404(getattr(engagement, related), pk=pk))
+    messages.success(request, message)
     return redirect("engagement_assessments", uuid=engagement.uuid)
 
 
@@ -195,10 +201,8 @@ def score_baseline(request, uuid):
 @login_required
 @require_POST
 def score_baseline_delete(request, uuid, pk):
-    engagement = _staff_engagement(request, uuid)
-    services.check_delete_score_baseline(request.user, get_object_or_404(engagement.score_baselines, pk=pk))
-    messages.success(request, _("The baseline is removed."))
-    return redirect("engagement_assessments", uuid=engagement.uuid)
+    return _remove(request, uuid, "score_baselines", pk, services.check_delete_score_baseline,
+                   _("The baseline is removed."))
 
 
 @login_required
@@ -212,10 +216,8 @@ def performance_baseline(request, uuid):
 @login_required
 @require_POST
 def performance_baseline_delete(request, uuid, pk):
-    engagement = _staff_engagement(request, uuid)
-    engagement_services.check_delete_performance_baseline(request.user, get_object_or_404(engagement.baselines, pk=pk))
-    messages.success(request, _("The baseline is removed."))
-    return redirect("engagement_assessments", uuid=engagement.uuid)
+    return _remove(request, uuid, "baselines", pk, engagement_services.check_delete_performance_baseline,
+                   _("The baseline is removed."))
 
 
 @login_required
