@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from common.validators import DATE_BOUNDS
 from engagements.models import Engagement
 
 from .money import cloud_line, service_line, totals
@@ -235,7 +236,7 @@ class Quote(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.06"),
                                    help_text=_("As a fraction: 0.06 means 6% VAT on services."))
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, validators=DATE_BOUNDS)
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

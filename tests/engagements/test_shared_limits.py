@@ -47,3 +47,22 @@ def test_a_stage_move_reason_is_limited_too(api, engagement):
     assert response.status_code == 400
     stage.refresh_from_db()
     assert stage.status == "not_started"
+
+
+def test_a_quote_cannot_be_valid_until_year_1(pm, customer_a, client):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from reports import quotes
+    from reports.models import Quote
+
+    with pytest.raises(ValidationError) as refused:
+        quotes.check_create_quote(pm, customer=customer_a, title="Q", valid_until=datetime.date(1, 1, 1))
+    assert "valid_until" in refused.value.message_dict and not Quote.objects.exists()
+    quote = quotes.check_create_quote(pm, customer=customer_a, title="Q")
+    client.force_login(pm)
+    response = client.post(reverse("quote_header", args=[quote.uuid]), {
+        "title": "Q", "tax_rate": "6", "valid_until": "9999-12-31", "notes": ""})
+    quote.refresh_from_db()
+    assert quote.valid_until is None and response.status_code in (302, 400)
