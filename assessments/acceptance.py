@@ -51,15 +51,11 @@ class ModelAcceptance:
 
     @property
     def verdict(self) -> str:
-        verdicts = [criterion.verdict for criterion in self.criteria]
-        if not verdicts:
-            return INCOMPLETE
-        if FAIL in verdicts:
-            return FAIL
-        return PASS if all(v == PASS for v in verdicts) else INCOMPLETE
+        return combined([criterion.verdict for criterion in self.criteria])
 
 
 def combined(verdicts: list[str]) -> str:
+    """PASS when every verdict passes; FAIL when any fails; else (none, or some missing) INCOMPLETE."""
     if not verdicts:
         return INCOMPLETE
     if FAIL in verdicts:
@@ -83,9 +79,8 @@ class _Evidence:
         self.sole = included[0] if len(included) == 1 else None
         self.whole = not included  # no models: everything is the engagement's
         self.pairs = list(engagement.curve_pairs.select_related("reference__job", "npu__job", "model"))
-        self.npu_job_curves = list(engagement.loss_curves.filter(platform=LossCurve.Platform.NPU,
-                                                                 source=LossCurve.Source.JOB).select_related("job"))
         self.npu_curves = list(engagement.loss_curves.filter(platform=LossCurve.Platform.NPU).select_related("job"))
+        self.npu_job_curves = [curve for curve in self.npu_curves if curve.source == LossCurve.Source.JOB]
         self.score_baselines = list(engagement.score_baselines.all())
         self.evaluations = list(engagement.evaluation_runs.select_related("job").order_by("-created_at"))
         self.performance_baselines = list(engagement.baselines.all())
@@ -105,10 +100,8 @@ def _measurement(metric: str, runs, curves) -> tuple[float | None, str, object]:
     """The latest measurement of a baseline's metric, its unit and the record it came from."""
     key = metric_key(metric)
     for run in runs:
-        tables = [(run.summary, None),
-                  ({k: (v or {}).get("average") for k, v in (run.performance or {}).items()}, None),
-                  (run.common, None)]
-        for table, _unit in tables:
+        averages = {name: (row or {}).get("average") for name, row in (run.performance or {}).items()}
+        for table in (run.summary, averages, run.common):
             value = table.get(key) if isinstance(table, dict) else None
             if isinstance(value, (int, float)):
                 return float(value), METRICS.get(key, ""), run

@@ -22,6 +22,7 @@ from engagements.models import Engagement, MigrationModel, PerformanceBaseline, 
 
 from . import services
 from .charts import curve_chart
+from .forms import TuningMeasureForm
 from .models import Finding, LossCurve, MigrationAnalysis, ScoreBaseline, TuningMeasure
 from .services import finding_counts
 
@@ -87,18 +88,6 @@ class ModelAcceptanceForm(forms.ModelForm):
 class ResolveForm(forms.Form):
     resolution = forms.ChoiceField(label=gettext_lazy("Resolution"), choices=Finding.Resolution.choices)
     note = forms.CharField(label=gettext_lazy("How it was handled"), required=False, max_length=2000)
-
-
-class TuningMeasureForm(forms.ModelForm):
-    class Meta:
-        model = TuningMeasure
-        fields = ["model", "change", "metric", "unit", "direction", "before", "after"]
-        widgets = {"change": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, engagement=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if engagement is not None:
-            self.fields["model"].queryset = engagement.migration_models.all()
 
 
 def _staff_engagement(request, uuid) -> Engagement:

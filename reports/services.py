@@ -77,6 +77,8 @@ def render_version(version_id: int) -> ReportVersion:
             states.move(version, ReportVersion.Status.DRAFT, reason=N_("Rendered."), data=data, pdf=pdf,
                         sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=timezone.now())
     except Exception as exc:  # noqa: BLE001 - any failure ends the version FAILED, with its reason for staff
+        # The move to draft may have been made in memory and then rolled back (the commit
+        # failed): the row is still rendering, and so is what the guard compares against.
         version.status = ReportVersion.Status.RENDERING
         states.move(version, ReportVersion.Status.FAILED, reason=N_("The render failed."),
                     failure=f"{type(exc).__name__}: {exc}"[:2000])

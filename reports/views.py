@@ -71,13 +71,21 @@ def engagement_reports(request, uuid):
         services.check_request_render(request.user, engagement, form.cleaned_data["language"])
         messages.success(request, _("A new version is being rendered; this page shows it when it is ready."))
         return redirect("engagement_reports", uuid=engagement.uuid)
+    return _reports_page(request, engagement, form=form)
+
+
+def _reports_page(request, engagement, *, form=None, writeup_form=None, status=200):
+    """An engagement's report versions, the render form and, for whoever may render, the write-up."""
     versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
     can_render = access.can(request.user, "change", engagement)
+    if can_render and writeup_form is None:
+        writeup_form = WriteUpForm(instance=engagement)
     return render(request, "reports/engagement_reports.html", {
-        "engagement": engagement, "versions": versions, "form": form, "can_render": can_render,
-        "writeup_form": WriteUpForm(instance=engagement) if can_render else None,
+        "engagement": engagement, "versions": versions, "can_render": can_render,
+        "form": form or RenderForm(initial={"language": request.user.language or "zh-hans"}),
+        "writeup_form": writeup_form if can_render else None,
         "rendering": versions.filter(status=ReportVersion.Status.RENDERING).exists(),
-    })
+    }, status=status)
 
 
 @login_required
@@ -94,19 +102,14 @@ def acceptance_writeup(request, uuid):
         else:
             messages.success(request, _("Saved. Render a new version to put it in the report."))
             return redirect("engagement_reports", uuid=engagement.uuid)
-    versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
-    return render(request, "reports/engagement_reports.html", {
-        "engagement": engagement, "versions": versions, "can_render": True, "writeup_form": form,
-        "form": RenderForm(initial={"language": request.user.language or "zh-hans"}),
-    }, status=400)
+    return _reports_page(request, engagement, writeup_form=form, status=400)
 
 
 def _detail_context(request, version: ReportVersion, **overrides) -> dict:
     """The version page: its facts, every page of its PDF, then the decision forms (disabled until
     the deciding contact has been served every page: ``reports.review``)."""
     pages = review.pages(version)
-    can_decide = (version.status == ReportVersion.Status.ISSUED and request.user.is_customer_contact
-                  and request.user.customer_id == version.engagement.customer_id)
+    can_decide = version.status == ReportVersion.Status.ISSUED and access.can(request.user, "decide", version)
     context = {
         "version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
         "transitions": version.transitions.select_related("actor"),

@@ -5,7 +5,7 @@ from django import template
 
 from common import access
 
-from ..views import TuningMeasureForm
+from ..forms import TuningMeasureForm
 
 register = template.Library()
 
