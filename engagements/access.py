@@ -18,6 +18,7 @@ from .models import (
     Deliverable,
     Engagement,
     MigrationModel,
+    Questionnaire,
     Risk,
     Stage,
     WorkLog,
@@ -175,3 +176,41 @@ class AuditEventPolicy(EngagementPart):
 
     def can_change(self, user, event) -> bool:
         return False  # the trail is append-only
+
+
+@register
+class QuestionnairePolicy(EngagementPart):
+    """The model information questionnaire: the one thing besides sign-offs and quote decisions
+    a customer's contact writes. Staff on the engagement prepare, send, correct and accept it;
+    the contact sees it once sent and fills it in while it is with them."""
+
+    model = Questionnaire
+    messages = {
+        "edit": _("This questionnaire cannot be changed by you now."),
+        "submit": _("Only the customer's contact submits the questionnaire, while it is with them."),
+    }
+
+    def can_view(self, user, questionnaire) -> bool:
+        return is_staff(user) or questionnaire.status != Questionnaire.Status.DRAFT
+
+    def can_edit(self, user, questionnaire) -> bool:
+        if questionnaire.status == Questionnaire.Status.ACCEPTED:
+            return False
+        if user.is_customer_contact:
+            return questionnaire.status == Questionnaire.Status.SENT
+        return works_on(user, questionnaire.engagement)
+
+    def can_send(self, user, questionnaire) -> bool:
+        return works_on(user, questionnaire.engagement)
+
+    def can_submit(self, user, questionnaire) -> bool:
+        return user.is_customer_contact and questionnaire.status == Questionnaire.Status.SENT
+
+    def can_accept(self, user, questionnaire) -> bool:
+        return works_on(user, questionnaire.engagement)
+
+    def can_revise(self, user, questionnaire) -> bool:
+        return works_on(user, questionnaire.engagement)
+
+    def can_apply_plan(self, user, questionnaire) -> bool:
+        return user.is_pm

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from common.forms import DateInput
 from common.validators import REASON_MAX
 
-from .models import ChecklistItem, Engagement, Risk, Stage, User
+from .models import ChecklistItem, Engagement, Questionnaire, QuestionnaireModel, Risk, Stage, User
 
 
 class LogWorkForm(forms.Form):
@@ -73,3 +73,26 @@ class EngagementFilterForm(forms.Form):
     def __init__(self, *args, customers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].choices = [("", _("All"))] + [(str(c.uuid), c.name) for c in customers]
+
+
+class QuestionnaireForm(forms.ModelForm):
+    class Meta:
+        model = Questionnaire
+        fields = ["business_scenario", "source_hardware", "target_hardware", "target_framework", "inference_route",
+                  "precision_baseline", "performance_baseline", "notes"]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in
+                   ("business_scenario", "precision_baseline", "performance_baseline", "notes")}
+
+
+class QuestionnaireModelForm(forms.ModelForm):
+    class Meta:
+        model = QuestionnaireModel
+        fields = ["name", "task_type", "scope", "size", "source_hardware", "source_framework", "target_framework",
+                  "target_framework_version", "source_repository", "parameter_config", "weights", "datasets",
+                  "inference_route"]
+        widgets = {"datasets": forms.Textarea(attrs={"rows": 2})}
+
+
+QuestionnaireModelFormSet = forms.inlineformset_factory(
+    Questionnaire, QuestionnaireModel, form=QuestionnaireModelForm, extra=1, can_delete=True, max_num=50,
+    validate_max=True)

@@ -192,14 +192,30 @@ class EngagementQuerySet(models.QuerySet):
         )
 
 
+class Framework(models.TextChoices):
+    """The framework a model runs on after migration (目标框架)."""
+
+    PYTORCH = "pytorch", _("PyTorch + torch_npu")
+    MINDSPORE = "mindspore", _("MindSpore")
+    TENSORFLOW1 = "tensorflow1", _("TensorFlow 1.15 + TF Adapter")
+    TENSORFLOW2 = "tensorflow2", _("TensorFlow 2.x + TF Adapter")
+    MINDIE = "mindie", _("MindIE")
+    MINDSPEED = "mindspeed", _("MindSpeed")
+
+
+class InferenceRoute(models.TextChoices):
+    """How a model is served on Ascend (推理路线)."""
+
+    NONE = "", _("No inference")
+    OFFLINE = "offline", _("Offline (ATC conversion to .om)")
+    MINDIE_LLM = "mindie_llm", _("MindIE-LLM service")
+    ONLINE = "online", _("Online (PyTorch + torch_npu)")
+
+
 class Engagement(models.Model):
     """One customer engagement: a GPU-to-Ascend migration and tuning project."""
 
-    class Framework(models.TextChoices):
-        PYTORCH = "pytorch", _("PyTorch + torch_npu")
-        MINDSPORE = "mindspore", _("MindSpore")
-        MINDIE = "mindie", _("MindIE")
-        MINDSPEED = "mindspeed", _("MindSpeed")
+    Framework = Framework
 
     class Status(models.TextChoices):
         PLANNING = "planning", _("Planning")
@@ -401,6 +417,19 @@ class MigrationModel(models.Model):
     excluded_reason = models.TextField(
         _("excluded from acceptance because"), blank=True,
         help_text=_("Leave empty to accept this model; the report shows the reason of an excluded one."))
+    source_framework = models.CharField(_("source framework and version"), max_length=80, blank=True,
+                                        help_text=_("e.g. PyTorch 2.1.0, TensorFlow 1.15"))
+    source_hardware = models.CharField(_("hardware it runs on now"), max_length=120, blank=True,
+                                       help_text=_("Type and exact model, e.g. 8 x NVIDIA A100 80GB"))
+    target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices, blank=True)
+    target_framework_version = models.CharField(_("target framework version"), max_length=40, blank=True,
+                                                help_text=_("e.g. torch_npu 2.1.0.post8, MindSpore 2.3"))
+    parameter_config = models.CharField(_("parameter configuration"), max_length=300, blank=True)
+    weights = models.CharField(_("model weights"), max_length=300, blank=True,
+                               help_text=_("Where the weights are, and their format"))
+    datasets = models.TextField(_("test data sets"), blank=True)
+    inference_route = models.CharField(_("inference route"), max_length=20, choices=InferenceRoute.choices,
+                                       blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -410,6 +439,111 @@ class MigrationModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Questionnaire(models.Model):
+    """The model information questionnaire (模型信息采集表) of an engagement, one version at a time.
+
+    Staff prepare it and send it; the customer's contact fills it in and submits it; staff
+    correct it and accept it, which makes its models the models under migration. An accepted
+    version is frozen: a change is a new version (``services.check_revise_questionnaire``).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent to the customer")
+        FILLED = "filled", _("Filled in")
+        ACCEPTED = "accepted", _("Accepted")
+
+    TRANSITIONS = {
+        Status.DRAFT: {Status.SENT},
+        Status.SENT: {Status.FILLED},
+        Status.FILLED: {Status.SENT, Status.ACCEPTED},
+        Status.ACCEPTED: set(),
+    }
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="questionnaires")
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
+                              editable=False)
+    business_scenario = models.TextField(_("business needs and scenario"), blank=True)
+    source_hardware = models.CharField(_("hardware before migration"), max_length=200, blank=True,
+                                       help_text=_("e.g. 8 x NVIDIA A100 80GB, CUDA 12.1"))
+    target_hardware = models.CharField(_("target Ascend hardware"), max_length=200, blank=True,
+                                       help_text=_("e.g. Atlas 800T A2, 8 x 910B"))
+    target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices, blank=True)
+    inference_route = models.CharField(_("inference route"), max_length=20, choices=InferenceRoute.choices,
+                                       blank=True)
+    precision_baseline = models.TextField(_("precision reference baseline"), blank=True,
+                                          help_text=_("The data sets and scores the migrated models must match"))
+    performance_baseline = models.TextField(_("performance reference baseline"), blank=True,
+                                            help_text=_("Throughput or latency on the current hardware"))
+    notes = models.TextField(_("other notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["engagement", "-version"]
+        verbose_name = _("model information questionnaire")
+        verbose_name_plural = _("model information questionnaires")
+        constraints = [models.UniqueConstraint(fields=["engagement", "version"], name="unique_questionnaire_version")]
+
+    def __str__(self) -> str:
+        return f"{self.engagement.code} v{self.version}"
+
+    def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None):
+        return QuestionnaireTransition.objects.create(questionnaire=self, from_status=from_status,
+                                                      to_status=to_status, actor=actor, reason=reason,
+                                                      created_at=at or timezone.now())
+
+
+class QuestionnaireModel(models.Model):
+    """One target model as the questionnaire describes it."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="models")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("model name"), max_length=120)
+    task_type = models.CharField(_("task type"), max_length=20, choices=MigrationModel.TaskType.choices)
+    scope = models.CharField(_("scope"), max_length=20, choices=MigrationModel.Scope.choices,
+                             default=MigrationModel.Scope.BOTH)
+    size = models.CharField(_("size"), max_length=40, blank=True, help_text=_("e.g. 7B parameters, 46 MB"))
+    source_hardware = models.CharField(_("hardware it runs on now"), max_length=120, blank=True,
+                                       help_text=_("Type and exact model, e.g. 8 x NVIDIA A100 80GB"))
+    source_framework = models.CharField(_("source framework and version"), max_length=80, blank=True,
+                                        help_text=_("e.g. PyTorch 2.1.0, TensorFlow 1.15"))
+    target_framework = models.CharField(_("target framework"), max_length=20, choices=Framework.choices, blank=True)
+    target_framework_version = models.CharField(_("target framework version"), max_length=40, blank=True)
+    source_repository = models.CharField(_("source code"), max_length=300, blank=True,
+                                         help_text=_("Repository URL or path, with the branch or commit"))
+    parameter_config = models.CharField(_("parameter configuration"), max_length=300, blank=True)
+    weights = models.CharField(_("model weights"), max_length=300, blank=True)
+    datasets = models.TextField(_("test data sets"), blank=True)
+    inference_route = models.CharField(_("inference route"), max_length=20, choices=InferenceRoute.choices,
+                                       blank=True)
+
+    class Meta:
+        ordering = ["questionnaire", "position", "id"]
+        verbose_name = _("questionnaire model")
+        verbose_name_plural = _("questionnaire models")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuestionnaireTransition(models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Questionnaire.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Questionnaire.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire}: {self.from_status} -> {self.to_status}"
 
 
 class StageQuerySet(models.QuerySet):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import questionnaire_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("engagements/<uuid:uuid>/", views.engagement_detail, name="engagement_detail"),
     path("engagements/<uuid:uuid>/risks/", views.risk_register, name="risk_register"),
     path("engagements/<uuid:uuid>/risks/<uuid:risk_uuid>/delete/", views.risk_delete, name="risk_delete"),
+    path("engagements/<uuid:uuid>/questionnaire/", questionnaire_views.questionnaire_page, name="questionnaire"),
+    path("engagements/<uuid:uuid>/questionnaire/start/", questionnaire_views.questionnaire_start,
+         name="questionnaire_start"),
+    path("engagements/<uuid:uuid>/questionnaire/<str:action>/", questionnaire_views.questionnaire_action,
+         name="questionnaire_action"),
     path("stages/<uuid:uuid>/", views.stage_detail, name="stage_detail"),
     path("stages/<uuid:uuid>/transition/", views.stage_transition, name="stage_transition"),
     path("stages/<uuid:uuid>/plan/", views.stage_plan, name="stage_plan"),

@@ -163,6 +163,10 @@ def build_dataset() -> dict:
     stage = engagement.stages.order_by("order").first()
 
     risk = RiskFactory(engagement=engagement)
+    from engagements.models import Questionnaire
+
+    questionnaire = Questionnaire.objects.create(engagement=engagement, created_by=engagement.pm,
+                                                 status=Questionnaire.Status.SENT, business_scenario="OCR")
     worklog = WorkLog.objects.create(consultant=consultant, stage=stage, date=datetime.date(2026, 2, 2),
                                      person_days=Decimal("0.5"), summary="Installed CANN")
     # The file itself is written into each test's MEDIA_ROOT (``World.deliverable``).
@@ -244,6 +248,7 @@ def build_dataset() -> dict:
         "customer_a": customer_a, "pm": pm, "consultant": consultant, "other_consultant": other_consultant,
         "contact": contact, "stranger": stranger, "engagement": engagement, "other_engagement": other_engagement,
         "stage": stage, "checklist_item": stage.checklist.order_by("position").first(), "risk": risk,
+        "questionnaire": questionnaire,
         "worklog": worklog, "deliverable": deliverable, "migration_model": migration_model,
         "host": host, "other_host": other_host, "job": job, "analysis": analysis, "gpu": gpu, "npu": npu,
         "pair": pair, "other_gpu": other_gpu, "other_npu": other_npu, "other_pair": other_pair,
@@ -401,6 +406,15 @@ ROWS = [
         "owner": "", "status": "open"}), CHANGE, name="risk_register"),
     page("risk_delete", "post", lambda w: (url("risk_delete", uuid=eng(w), risk_uuid=w.risk.uuid), {}), CHANGE,
          unchanged=exists("risk")),
+    page("questionnaire", "get", lambda w: (url("questionnaire", uuid=eng(w)), None), READ),
+    # While the questionnaire is with the customer, its contact fills it in and staff may correct it.
+    page("questionnaire_post", "post", lambda w: (url("questionnaire", uuid=eng(w)), {
+        "q-business_scenario": "OCR", "models-TOTAL_FORMS": "0", "models-INITIAL_FORMS": "0"}), READ,
+         name="questionnaire"),
+    page("questionnaire_start", "post", lambda w: (url("questionnaire_start", uuid=eng(w)), {}), CHANGE),
+    page("questionnaire_action", "post", lambda w: (url("questionnaire_action", uuid=eng(w), action="submit"),
+                                                    {"questionnaire": w.questionnaire.pk}), DECIDE,
+         unchanged=status_is("questionnaire", "sent")),
     page("stage_detail", "get", lambda w: (url("stage_detail", uuid=w.stage.uuid), None), READ),
     page("stage_transition", "post", lambda w: (url("stage_transition", uuid=w.stage.uuid),
                                                 {"to_status": "in_progress", "reason": ""}), CHANGE,

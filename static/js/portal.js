@@ -64,3 +64,12 @@
   }
   document.addEventListener("DOMContentLoaded", start);
 })();
+
+// Irreversible actions ask first: a button (or form) with data-confirm says what will happen.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
