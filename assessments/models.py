@@ -77,6 +77,8 @@ class Finding(models.Model):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The same finding in a re-run analysis, whatever its line (``assessments.findings``).
+    fingerprint = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
 
     class Meta:
         ordering = ["file", "line", "id"]
