@@ -115,7 +115,9 @@ class MigrationModelSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer
 
     class Meta:
         model = MigrationModel
-        fields = ["uuid", "engagement", "name", "task_type", "size", "source_repository", "scope"]
+        fields = ["uuid", "engagement", "name", "task_type", "size", "source_repository", "scope",
+                  "source_framework", "source_hardware", "target_framework", "target_framework_version",
+                  "parameter_config", "weights", "datasets", "inference_route"]
         read_only_fields = fields
         staff_only_fields = ["source_repository"]
 
