@@ -32,6 +32,22 @@ def test_seed_demo_is_idempotent_and_complete(rate_card):
         assert client.get("/engagements/").status_code == 200
 
 
+def test_the_demo_data_agrees_with_itself(rate_card):
+    """Every stage is planned within its engagement's dates, and the work logs name the CANN
+    version the simulated host reports."""
+    from demo.simhost import FILES
+
+    call_command("seed_demo")
+    cann = next(line.split("=", 1)[1] for line in (FILES / "ascend_toolkit_install.info").read_text().splitlines()
+                if line.startswith("version="))
+    for engagement in Engagement.objects.all():
+        for stage in engagement.stages.exclude(planned_end=None):
+            assert engagement.start_date <= stage.planned_start <= stage.planned_end <= engagement.end_date, (
+                engagement.code, stage.key, stage.planned_end, engagement.end_date)
+    mentioned = " ".join(WorkLog.objects.filter(summary__contains="CANN").values_list("summary", flat=True))
+    assert mentioned and f"CANN {cann} " in mentioned, (cann, mentioned)
+
+
 def test_both_demo_engagements_render_a_report_straight_after_seeding(rate_card, tmp_path):
     """Drafts may not pass before the jobs run, but they render, in both shapes."""
     from reports.models import ReportVersion

@@ -135,7 +135,7 @@ class Command(BaseCommand):
             "title": "变电站智能巡视模型迁移 Substation inspection models to Ascend",
             "contract_number": "HT-2026-0815", "source_platform": "4 x NVIDIA T4",
             "target_platform": "Atlas 800T A2, 8 x 910B", "target_framework": Engagement.Framework.PYTORCH,
-            "start_date": start, "end_date": start + datetime.timedelta(weeks=16), "pm": pm,
+            "start_date": start, "end_date": start + datetime.timedelta(weeks=18, days=-1), "pm": pm,
             "status": Engagement.Status.ACTIVE, "internal_notes": "Customer prefers weekly reports on Fridays.",
         }, consultants=[consultant, users["consultant2"]])
         for name, task_type, size in GRID_MODELS:
@@ -164,7 +164,7 @@ class Command(BaseCommand):
         env = stages[2]
         services.do_transition_stage(consultant, env, Stage.Status.IN_PROGRESS, at=self._at(days[17]))
         for d in (17, 20, 21):
-            services.check_log_work(consultant, env, days[d], "1", "CANN 8.0 and driver install")
+            services.check_log_work(consultant, env, days[d], "1", "CANN 8.5.0 and driver install")
         first_items = list(env.checklist.all())[:3]
         for item in first_items:
             services.check_set_checklist_item(consultant, item, ChecklistItem.State.DONE)
@@ -193,7 +193,7 @@ class Command(BaseCommand):
             "title": "Qwen-14B 推理迁移至 MindIE Qwen-14B inference on MindIE",
             "contract_number": "HT-2026-0902", "source_platform": "8 x A100 80GB",
             "target_platform": "Atlas 800I A2, 8 x 910B4", "target_framework": Engagement.Framework.MINDIE,
-            "scope_training_migration": False, "start_date": start, "end_date": start + datetime.timedelta(weeks=8),
+            "scope_training_migration": False, "start_date": start, "end_date": start + datetime.timedelta(weeks=9, days=-1),
             "pm": pm, "status": Engagement.Status.ACTIVE,
         }, consultants=[consultant])
         qwen = MigrationModel.objects.create(engagement=engagement, name="Qwen-14B-Chat",
