@@ -128,7 +128,15 @@ class LossCurve(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_platform_display()} {self.label or self.pk}"
+        return f"{self.get_platform_display()} {self.shown_label}"
+
+    @property
+    def shown_label(self) -> str:
+        """A job's curve is named after its job in the reader's language (its stored label is
+        in the language of the worker that recorded it); an uploaded one by its label."""
+        if self.job_id:
+            return f"{self.job.get_kind_display()} #{self.job_id}"
+        return self.label or str(self.pk)
 
     def set_series(self, steps, losses) -> None:
         steps = np.asarray(steps, dtype="<i8")

@@ -41,8 +41,9 @@ class PairForm(forms.Form):
 
     def __init__(self, *args, engagement, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reference"].queryset = engagement.loss_curves.filter(platform=LossCurve.Platform.GPU)
-        self.fields["npu"].queryset = engagement.loss_curves.filter(platform=LossCurve.Platform.NPU)
+        curves = engagement.loss_curves.select_related("job")
+        self.fields["reference"].queryset = curves.filter(platform=LossCurve.Platform.GPU)
+        self.fields["npu"].queryset = curves.filter(platform=LossCurve.Platform.NPU)
 
 
 class ScoreBaselineForm(forms.Form):
