@@ -15,6 +15,8 @@ from rest_framework.routers import DefaultRouter
 from assessments.api import LossCurveViewSet
 from engagements.api import views
 from reports.api import ReportVersionViewSet, VerifyViewSet
+from tuning.api import AccuracyComparisonViewSet, AtcConversionViewSet, ProfileViewSet, ServiceConfigViewSet
+from workers.api import JobViewSet
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -26,7 +28,12 @@ router.register("worklogs", views.WorkLogViewSet, basename="worklog")
 router.register("risks", views.RiskViewSet, basename="risk")
 router.register("loss-curves", LossCurveViewSet, basename="losscurve")
 router.register("report-versions", ReportVersionViewSet, basename="reportversion")
+router.register("accuracy-comparisons", AccuracyComparisonViewSet, basename="accuracycomparison")
+router.register("profiles", ProfileViewSet, basename="profile")
+router.register("mindie-configs", ServiceConfigViewSet, basename="serviceconfig")
+router.register("atc-conversions", AtcConversionViewSet, basename="atcconversion")
 router.register("report-verify", VerifyViewSet, basename="reportverify")
+router.register("jobs", JobViewSet, basename="job")
 
 
 def inline_style_hashes(template_name: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -62,8 +63,10 @@ INSTALLED_APPS = [
     "common",
     "engagements",
     "assessments",
+    "tuning",
     "reports",
     "workers",
+    "inbox",
     "demo",
 ]
 
@@ -174,6 +177,10 @@ STORAGES = {
 # Uploads: Django bounds memory, not file size; validators enforce these limits.
 DELIVERABLE_MAX_BYTES = env_int("DELIVERABLE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
 CURVE_LOG_MAX_BYTES = env_int("CURVE_LOG_MAX_BYTES", 100 * 1024 * 1024, minimum=1)
+# Tuning evidence (tuning/): accuracy comparison CSVs and profiler tables can be large; a MindIE
+# config.json and an ATC console output are small.
+TUNING_TABLE_MAX_BYTES = env_int("TUNING_TABLE_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+TUNING_TEXT_MAX_BYTES = env_int("TUNING_TEXT_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
 DELIVERABLE_EXTENSIONS = env_list(
     "DELIVERABLE_EXTENSIONS",
     ["pdf", "docx", "xlsx", "pptx", "md", "txt", "csv", "json", "yaml", "yml", "py", "sh", "log", "zip", "gz",
@@ -223,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(env_int("JOB_REAPER_SECONDS", 60, minimum=1))},
     "expire-quotes": {"task": "reports.tasks.expire_quotes", "schedule": 3600.0},
     "fail-stale-renders": {"task": "reports.tasks.fail_stale_renders", "schedule": 60.0},
+    "notify-immediately": {"task": "inbox.tasks.notify_immediately",
+                           "schedule": float(env_int("NOTIFY_EVERY_SECONDS", 120, minimum=10))},
+    "send-digests": {"task": "inbox.tasks.send_digests",
+                     "schedule": crontab(hour=env_int("DIGEST_HOUR", 8, minimum=0), minute=0)},
 }
 # A report version still rendering after this long is marked failed (staff can render again).
 REPORT_RENDER_TIMEOUT_SECONDS = env_int("REPORT_RENDER_TIMEOUT_SECONDS", 900, minimum=30)

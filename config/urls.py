@@ -6,6 +6,8 @@ urlpatterns = [
     path("api/", include("config.api")),
     path("", include("workers.urls")),
     path("", include("assessments.urls")),
+    path("", include("tuning.urls")),
     path("", include("reports.urls")),
+    path("", include("inbox.urls")),
     path("", include("engagements.urls")),
 ]

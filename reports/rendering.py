@@ -21,6 +21,7 @@ from assessments.services import finding_counts
 from common.jsonsafe import jsonable
 from common.numbers import percent, readable
 from engagements.models import Deliverable
+from tuning.reporting import report_section as tuning_evidence
 from workers import kinds
 from workers.models import EnvSnapshot
 
@@ -247,6 +248,7 @@ def _report_data(engagement, number: int, language: str) -> dict:
         "environment": _environment(engagement),
         "analyses": _analyses(engagement),
         "tuning": _tuning(engagement),
+        "tuning_evidence": tuning_evidence(engagement),
         "checklist": _checklist(engagement),
         "loss_formula": gettext(LOSS_FORMULA),
         "blocking": blocking(result),

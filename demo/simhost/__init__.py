@@ -97,8 +97,11 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
         shutil.copyfile(sample, share / sample.name)
     _write(bin_dir / "npu-smi", _npu_smi_script(share), 0o755)
     _write(bin_dir / "benchmark",
-           f"#!/bin/sh\n# Stand-in for MindIE's benchmark.\nsleep 0.2\ncat {share}/mindie_benchmark_output.txt\n",
+           f"#!/bin/sh\n# Stand-in for MindIE's benchmark (under the tuned config_v2.json: its own tables).\n"
+           f"sleep 0.2\ncase \"$*\" in *config_v2*) cat {share}/tuning/mindie_benchmark_output_v2.txt ;; "
+           f"*) cat {share}/mindie_benchmark_output.txt ;; esac\n",
            0o755)
+    _build_tuning_tools(root, share, bin_dir)
     pylib = _mk(root / "pylib")
     _write(pylib / "torch" / "__init__.py", '__version__ = "2.1.0"\n')
     _write(pylib / "torch_npu" / "__init__.py", '__version__ = "2.1.0.post8"\n')
@@ -124,6 +127,58 @@ def build_root(root: Path, python: str) -> tuple[str, str]:
         if path.is_dir():
             path.chmod(0o755)
     return str(ascend), str(bin_dir)
+
+
+def _build_tuning_tools(root: Path, share: Path, bin_dir: Path) -> None:
+    """The tuning tools (tuning/kinds/): msprobe compare writing its result CSV, ATC printing its
+    success and failure output, profiler output folders before and after a tuning measure and a
+    cluster step trace, two MindIE service configurations and an ONNX model to convert."""
+    shutil.copytree(FILES / "tuning", share / "tuning", dirs_exist_ok=True)
+    _write(bin_dir / "msprobe", _msprobe_script(share), 0o755)
+    _write(bin_dir / "atc", _atc_script(share), 0o755)
+    shutil.copytree(FILES / "tuning" / "profiles", root / "opt" / "profiles", dirs_exist_ok=True)
+    mindie = _mk(root / "opt" / "mindie")
+    for name in ("mindie_config_v1.json", "mindie_config_v2.json"):
+        shutil.copyfile(FILES / "tuning" / name, mindie / name.replace("mindie_", ""))
+    _write(_mk(root / "opt" / "models") / "yolox_nano.onnx", "onnx model stand-in\n")
+
+
+def _msprobe_script(share: Path) -> str:
+    return f"""#!/bin/sh
+# Stand-in for msprobe: `msprobe -f pytorch compare -i compare.json -o <dir>` writes the
+# comparison result (the current header) as compare_result_<timestamp>.csv.
+out=./output; cmd=""
+while [ $# -gt 0 ]; do
+  case "$1" in compare) cmd=compare; shift ;; -o|--output_path) out="$2"; shift 2 ;; *) shift ;; esac
+done
+[ "$cmd" = compare ] || {{ echo "usage: msprobe -f pytorch compare -i compare.json -o <dir>" >&2; exit 2; }}
+mkdir -p "$out" || exit 1
+ts=$(date +%Y%m%d%H%M%S)
+cp {share}/tuning/msprobe_compare_result.csv "$out/compare_result_$ts.csv"
+echo "Compare result is $out/compare_result_$ts.csv"
+echo "************************************************************************************"
+echo "*                        msprobe compare ends successfully.                        *"
+echo "************************************************************************************"
+"""
+
+
+def _atc_script(share: Path) -> str:
+    return f"""#!/bin/sh
+# Stand-in for ATC, printing its real console output: it fails without --model or --framework,
+# or on an operator no library supports (a model named *adddsl*); otherwise it converts, with
+# W11001 warnings, and writes <output>.om.
+F={share}/tuning
+model=""; framework=""; output=""
+for a in "$@"; do case "$a" in --model=*) model="${{a#--model=}}" ;; --framework=*) framework="${{a#--framework=}}" ;;
+  --output=*) output="${{a#--output=}}" ;; esac; done
+echo "ATC start working now, please wait for a moment."
+[ -n "$model" ] || {{ cat "$F/atc_failed_no_model.txt"; exit 1; }}
+[ -n "$framework" ] || {{ cat "$F/atc_failed_no_framework.txt"; exit 1; }}
+case "$model" in *adddsl*|*AddDsl*) cat "$F/atc_failed_unsupported_op.txt"; exit 1 ;; esac
+sleep 0.2
+[ -n "$output" ] && echo "om stand-in" > "$output.om"
+cat "$F/atc_success.txt"
+"""
 
 
 def system_python() -> str:
