@@ -112,6 +112,10 @@ class CustomerPolicy(Policy):
     def can_view(self, user, customer) -> bool:
         return True
 
+    def can_manage(self, user, customer) -> bool:
+        """Add customers, invite their contacts: a PM."""
+        return user.is_pm
+
 
 @register
 class StagePolicy(EngagementPart):

@@ -2,12 +2,13 @@
 ValidationErrors that ``apply_errors`` puts next to the right field."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import DateInput
 from common.validators import REASON_MAX
 
-from .models import ChecklistItem, Engagement, Questionnaire, QuestionnaireModel, Risk, Stage, User
+from .models import ChecklistItem, Customer, Engagement, Questionnaire, QuestionnaireModel, Risk, Stage, User
 
 
 class LogWorkForm(forms.Form):
@@ -96,3 +97,40 @@ class QuestionnaireModelForm(forms.ModelForm):
 QuestionnaireModelFormSet = forms.inlineformset_factory(
     Questionnaire, QuestionnaireModel, form=QuestionnaireModelForm, extra=1, can_delete=True, max_num=50,
     validate_max=True)
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["name", "short_name"]
+
+
+class InviteContactForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *settings.LANGUAGES], required=False)
+
+
+class EngagementForm(forms.ModelForm):
+    consultants = forms.ModelMultipleChoiceField(
+        label=_("Team"), required=False, queryset=User.objects.filter(role=User.Role.CONSULTANT, is_active=True),
+        widget=forms.CheckboxSelectMultiple, help_text=_("The consultants who work on it"))
+
+    class Meta:
+        model = Engagement
+        fields = ["customer", "code", "title", "contract_number", "pm", "start_date", "end_date",
+                  "scope_training_migration", "scope_inference_migration", "scope_tuning", "source_platform",
+                  "target_platform", "target_framework", "loss_mre_threshold", "score_diff_threshold",
+                  "loss_warmup_steps", "test_method", "reference_environment", "internal_notes"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput(),
+                   **{name: forms.Textarea(attrs={"rows": 3})
+                      for name in ("test_method", "reference_environment", "internal_notes")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pm"].queryset = User.objects.filter(role=User.Role.PM, is_active=True)
+
+
+class CloseEngagementForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Close this engagement"), required=True)

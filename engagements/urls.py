@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import questionnaire_views, views
+from . import questionnaire_views, setup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,7 +9,15 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/language/", views.set_language, name="set_language"),
     path("engagements/", views.engagement_list, name="engagement_list"),
+    path("engagements/new/", setup_views.engagement_new, name="engagement_new"),
     path("engagements/<uuid:uuid>/", views.engagement_detail, name="engagement_detail"),
+    path("engagements/<uuid:uuid>/edit/", setup_views.engagement_edit, name="engagement_edit"),
+    path("engagements/<uuid:uuid>/close/", setup_views.engagement_close, name="engagement_close"),
+    path("customers/", setup_views.customer_list, name="customer_list"),
+    path("customers/<uuid:uuid>/", setup_views.customer_detail, name="customer_detail"),
+    path("customers/<uuid:uuid>/contacts/<int:user_id>/reinvite/", setup_views.contact_reinvite,
+         name="contact_reinvite"),
+    path("account/set-password/<uidb64>/<token>/", setup_views.SetPasswordView.as_view(), name="set_password"),
     path("engagements/<uuid:uuid>/risks/", views.risk_register, name="risk_register"),
     path("engagements/<uuid:uuid>/risks/<uuid:risk_uuid>/delete/", views.risk_delete, name="risk_delete"),
     path("engagements/<uuid:uuid>/questionnaire/", questionnaire_views.questionnaire_page, name="questionnaire"),

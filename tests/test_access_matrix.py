@@ -182,6 +182,10 @@ def build_dataset() -> dict:
                                            secret=secrets.encrypt("not-a-real-password"), created_by=pm)
     job = Job.objects.create(kind="disk_check", engagement=engagement, stage=stage, host=host, started_by=consultant,
                              status=Job.Status.RUNNING, started_at=timezone.now(), output_tail=JOB_LOG)
+    from workers.models import JobTemplate
+
+    job_template = JobTemplate.objects.create(engagement=engagement, stage=stage, name="disk", kind="disk_check",
+                                              host=host, parameters={}, created_by=consultant)
 
     def curves(of, label):
         return (make_curve(of, "gpu", [3.0, 2.5, 2.0, 1.8], f"{label} A100", pm),
@@ -225,6 +229,10 @@ def build_dataset() -> dict:
                                 version_sha256=signed_version.sha256, signed_pdf=b"%PDF-1.4 signed copy\n",
                                 signed_sha256="1" * 64, hash=f"matrix-{signed_version.uuid}")
     versions = {f"{status}_version": version(status) for status in ("draft", "rendering", "failed", "issued")}
+    versions["issued_assessment"] = ReportVersion.objects.create(  # the migration assessment report, issued
+        engagement=engagement, kind=ReportVersion.Kind.ASSESSMENT, number=1, language="en", status="issued",
+        requested_by=consultant, data={"kind": "assessment"}, pdf=one_page_pdf(), sha256="a" * 64,
+        rendered_at=timezone.now(), issued_by=pm, issued_at=timezone.now())
     # After the versions: report data of an analysis with findings holds lazy labels that the
     # data's JSON column cannot store (``reports.rendering``, "counts").
     analysis = MigrationAnalysis.objects.create(engagement=engagement, stage=stage, code_dir="/src/model",
@@ -242,7 +250,24 @@ def build_dataset() -> dict:
                                                               direction="higher", value=Decimal("850"))
     tuning_measure = TuningMeasure.objects.create(engagement=engagement, stage=stage, model=migration_model,
                                                   change="Fused attention", created_by=consultant)
+    # Tuning evidence (tuning/): one record of each kind, and a benchmark run to link a configuration to.
+    from assessments.models import BenchmarkRun
+    from tuning.models import AccuracyComparison, AtcConversion, Profile, ServiceConfig
+
+    accuracy = AccuracyComparison.objects.create(engagement=engagement, label="msprobe", rows=1,
+                                                 counts={"pass": 1}, created_by=consultant)
+    profile = Profile.objects.create(engagement=engagement, label="before", summary={"step_time_us": 1000.0},
+                                     created_by=consultant)
+    service_config = ServiceConfig.objects.create(engagement=engagement, model=migration_model, version=1,
+                                                  config={}, fields={}, created_by=consultant)
+    atc_conversion = AtcConversion.objects.create(engagement=engagement, label="atc", success=True,
+                                                  created_by=consultant)
+    bench_job = Job.objects.create(kind="inference_benchmark", engagement=engagement, stage=stage, host=host,
+                                   started_by=consultant, status=Job.Status.SUCCEEDED, exit_code=0)
+    benchmark = BenchmarkRun.objects.create(engagement=engagement, job=bench_job, summary={"first_token_ms": 90.0})
     objects = {
+        "accuracy": accuracy, "profile": profile, "service_config": service_config,
+        "atc_conversion": atc_conversion, "benchmark": benchmark,
         "score_baseline": score_baseline, "performance_baseline": performance_baseline,
         "tuning_measure": tuning_measure,
         "customer_a": customer_a, "pm": pm, "consultant": consultant, "other_consultant": other_consultant,
@@ -250,6 +275,7 @@ def build_dataset() -> dict:
         "stage": stage, "checklist_item": stage.checklist.order_by("position").first(), "risk": risk,
         "questionnaire": questionnaire,
         "worklog": worklog, "deliverable": deliverable, "migration_model": migration_model,
+        "job_template": job_template,
         "host": host, "other_host": other_host, "job": job, "analysis": analysis, "gpu": gpu, "npu": npu,
         "pair": pair, "other_gpu": other_gpu, "other_npu": other_npu, "other_pair": other_pair,
         "rate_item": rate_item, "draft_quote": draft_quote, "sent_quote": sent_quote,
@@ -399,6 +425,18 @@ ROWS = [
     # --- engagements/urls.py ---------------------------------------------------------------
     page("home", "get", lambda w: (url("home"), None), LIST),
     page("engagement_list", "get", lambda w: (url("engagement_list"), None), LIST),
+    # Setting up the work: a PM's.
+    page("engagement_new", "get", lambda w: (url("engagement_new"), None), PM_LIST),
+    page("engagement_edit", "get", lambda w: (url("engagement_edit", uuid=eng(w)), None), MANAGE),
+    page("engagement_close", "post", lambda w: (url("engagement_close", uuid=eng(w)), {"confirm": "on"}), MANAGE,
+         unchanged=lambda w: type(w.engagement).objects.get(pk=w.engagement.pk).status != "closed"),
+    page("customer_list", "get", lambda w: (url("customer_list"), None), PM_LIST),
+    page("customer_detail", "get", lambda w: (url("customer_detail", uuid=w.customer_a.uuid), None), PM_LIST),
+    page("contact_reinvite", "post", lambda w: (url("contact_reinvite", uuid=w.customer_a.uuid,
+                                                    user_id=w.contact.pk), {}), PM_LIST),
+    # Each user's own: what waits for them and how they are told.
+    page("inbox", "get", lambda w: (url("inbox"), None), LIST),
+    page("notification_settings", "post", lambda w: (url("notification_settings"), {"frequency": "daily"}), LIST),
     page("engagement_detail", "get", lambda w: (url("engagement_detail", uuid=eng(w)), None), READ),
     page("risk_register", "get", lambda w: (url("risk_register", uuid=eng(w)), None), INTERNAL),
     page("risk_register_post", "post", lambda w: (url("risk_register", uuid=eng(w)), {
@@ -453,6 +491,14 @@ ROWS = [
     page("job_log", "get", lambda w: (url("job_log", uuid=w.job.uuid), None), INTERNAL),
     page("job_cancel", "post", lambda w: (url("job_cancel", uuid=w.job.uuid), {}), CHANGE,
          unchanged=job_not_cancelled),
+    page("job_save_template", "post", lambda w: (url("job_save_template", uuid=w.job.uuid), {"name": "again"}),
+         CHANGE),
+    page("job_template_edit", "get", lambda w: (url("job_template_edit", uuid=w.job_template.uuid), None), INTERNAL),
+    page("job_template_edit_post", "post", lambda w: (url("job_template_edit", uuid=w.job_template.uuid), {
+        "kind": "disk_check", "host": w.host.pk, "template_name": "disk 2"}), CHANGE, name="job_template_edit"),
+    page("job_template_launch", "post", lambda w: (url("job_template_launch", uuid=w.job_template.uuid), {}), CHANGE),
+    page("job_template_delete", "post", lambda w: (url("job_template_delete", uuid=w.job_template.uuid), {}), CHANGE,
+         unchanged=exists("job_template")),
 
     # --- assessments/urls.py -----------------------------------------------------------------
     page("engagement_assessments", "get", lambda w: (url("engagement_assessments", uuid=eng(w)), None), INTERNAL),
@@ -493,6 +539,31 @@ ROWS = [
         "change": "Bigger batch", "direction": "higher"}), CHANGE),
     page("tuning_measure_delete", "post", lambda w: (url("tuning_measure_delete", uuid=w.tuning_measure.uuid), {}),
          CHANGE, unchanged=exists("tuning_measure")),
+
+    # --- tuning/urls.py: tuning evidence --------------------------------------------------------
+    page("tuning_evidence", "get", lambda w: (url("tuning_evidence", uuid=eng(w)), None), INTERNAL),
+    page("accuracy_upload", "post", lambda w: (url("accuracy_upload", uuid=eng(w)), {}), CHANGE),
+    page("profile_upload", "post", lambda w: (url("profile_upload", uuid=eng(w)), {}), CHANGE),
+    page("profile_compare", "get", lambda w: (url("profile_compare", uuid=eng(w)), None), INTERNAL),
+    page("service_config_upload", "post", lambda w: (url("service_config_upload", uuid=eng(w)), {}), CHANGE),
+    page("benchmark_compare", "get", lambda w: (url("benchmark_compare", uuid=eng(w)), None), INTERNAL),
+    page("atc_upload", "post", lambda w: (url("atc_upload", uuid=eng(w)), {}), CHANGE),
+    page("accuracy_detail", "get", lambda w: (url("accuracy_detail", uuid=w.accuracy.uuid), None), INTERNAL),
+    page("accuracy_delete", "post", lambda w: (url("accuracy_delete", uuid=w.accuracy.uuid), {}), CHANGE,
+         unchanged=exists("accuracy")),
+    page("profile_detail", "get", lambda w: (url("profile_detail", uuid=w.profile.uuid), None), INTERNAL),
+    page("profile_delete", "post", lambda w: (url("profile_delete", uuid=w.profile.uuid), {}), CHANGE,
+         unchanged=exists("profile")),
+    page("service_config_detail", "get", lambda w: (url("service_config_detail", uuid=w.service_config.uuid), None),
+         INTERNAL),
+    page("service_config_delete", "post", lambda w: (url("service_config_delete", uuid=w.service_config.uuid), {}),
+         CHANGE, unchanged=exists("service_config")),
+    page("benchmark_config", "post", lambda w: (url("benchmark_config", pk=w.benchmark.pk), {}), CHANGE),
+    page("atc_detail", "get", lambda w: (url("atc_detail", uuid=w.atc_conversion.uuid), None), INTERNAL),
+    page("atc_delete", "post", lambda w: (url("atc_delete", uuid=w.atc_conversion.uuid), {}), CHANGE,
+         unchanged=exists("atc_conversion")),
+    page("measure_evidence", "post", lambda w: (url("measure_evidence", uuid=w.stage.uuid), {
+        "change": "Fused attention", "figure": "profile_pair:step_time_ms"}), CHANGE),
 
     # --- reports/urls.py: quotes, planned vs actual, timesheets ---------------------------------
     page("quote_list", "get", lambda w: (url("quote_list"), None), LIST),
@@ -553,6 +624,9 @@ ROWS = [
          unchanged=status_is("issued_version", "issued")),
     page("version_reject", "post", lambda w: (url("version_reject", uuid=w.issued_version.uuid), REJECT_FORM),
          DECIDE, unchanged=status_is("issued_version", "issued")),
+    # An assessment report is acknowledged by a contact (refused for now: they have not read it, 400).
+    page("version_acknowledge", "post", lambda w: (url("version_acknowledge", uuid=w.issued_assessment.uuid), {}),
+         DECIDE, unchanged=status_is("issued_assessment", "issued")),
 
     # --- config/api.py: the API ------------------------------------------------------------------
     api("customer-list", "get", lambda w: (url("customer-list"), None), LIST),
@@ -598,6 +672,23 @@ ROWS = [
     api("losscurve-list_post", "post", lambda w: (url("losscurve-list"), {}), STAFF_LIST, name="losscurve-list",
         multipart=True),
     api("losscurve-detail", "get", lambda w: (url("losscurve-detail", uuid=w.curves[0].uuid), None), INTERNAL),
+    api("accuracycomparison-list", "get", lambda w: (url("accuracycomparison-list"), None), STAFF_LIST),
+    api("accuracycomparison-detail", "get", lambda w: (url("accuracycomparison-detail", uuid=w.accuracy.uuid), None),
+        INTERNAL),
+    api("accuracycomparison-rows", "get", lambda w: (url("accuracycomparison-rows", uuid=w.accuracy.uuid), None),
+        INTERNAL),
+    api("profile-list", "get", lambda w: (url("profile-list"), None), STAFF_LIST),
+    api("profile-detail", "get", lambda w: (url("profile-detail", uuid=w.profile.uuid), None), INTERNAL),
+    api("serviceconfig-list", "get", lambda w: (url("serviceconfig-list"), None), STAFF_LIST),
+    api("serviceconfig-detail", "get", lambda w: (url("serviceconfig-detail", uuid=w.service_config.uuid), None),
+        INTERNAL),
+    api("atcconversion-list", "get", lambda w: (url("atcconversion-list"), None), STAFF_LIST),
+    api("atcconversion-detail", "get", lambda w: (url("atcconversion-detail", uuid=w.atc_conversion.uuid), None),
+        INTERNAL),
+    api("job-list", "get", lambda w: (url("job-list"), None), STAFF_LIST),
+    api("job-list_post", "post", lambda w: (url("job-list"), {}), STAFF_LIST, name="job-list"),
+    api("job-detail", "get", lambda w: (url("job-detail", uuid=w.job.uuid), None), INTERNAL),
+    api("job-cancel", "post", lambda w: (url("job-cancel", uuid=w.job.uuid), {}), CHANGE, unchanged=job_not_cancelled),
     api("reportversion-list", "get", lambda w: (url("reportversion-list"), None), LIST),
     api("reportversion-detail", "get", lambda w: (url("reportversion-detail", uuid=w.issued_version.uuid), None),
         READ),
@@ -614,6 +705,9 @@ ROWS = [
     api("reportversion-sign-off", "post", lambda w: (url("reportversion-sign-off", uuid=w.issued_version.uuid), {
         "password": PASSWORD, "name": "Li Na", "title": "CTO", "confirm": True}), DECIDE,
         unchanged=status_is("issued_version", "issued")),
+    api("reportversion-acknowledge", "post",
+        lambda w: (url("reportversion-acknowledge", uuid=w.issued_assessment.uuid), {}), DECIDE,
+        unchanged=status_is("issued_assessment", "issued")),
     api("reportversion-reject", "post", lambda w: (url("reportversion-reject", uuid=w.issued_version.uuid), {
         "password": PASSWORD, "comment": "The loss curve diverges."}), DECIDE,
         unchanged=status_is("issued_version", "issued")),
@@ -623,6 +717,7 @@ ROWS = [
 EXCLUDED = {
     "login", "logout",  # signing in and out
     "set_language",  # the user's own language preference
+    "set_password",  # an invited contact's one-time link: the token is the credential
     "api_token",  # exchanging a password for a token (the user's own)
     "schema", "api_docs", "api-root",  # the API's description, its docs page and the router's index of links
     "report_verify", "reportverify-list",  # verifying a PDF's hash: the answer is about the uploaded file
@@ -727,11 +822,14 @@ def test_every_url_has_a_row():
     import config.api
     import config.urls
     import engagements.urls
+    import inbox.urls
     import reports.urls
+    import tuning.urls
     import workers.urls
 
     names = set()
-    for module in (engagements.urls, workers.urls, assessments.urls, reports.urls, config.urls, config.api):
+    for module in (inbox.urls, engagements.urls, workers.urls, assessments.urls, tuning.urls, reports.urls, config.urls,
+                   config.api):
         names |= set(_names(module.urlpatterns))
     covered = {row.name for row in ROWS}
     missing = sorted(names - covered - EXCLUDED)
