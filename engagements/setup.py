@@ -45,8 +45,8 @@ def check_invite_contact(user, customer: Customer, fields: dict) -> User:
     access.require(user, "manage", customer)
     email = (fields.get("email") or "").strip().lower()
     contact = User(username=email, email=email, role=User.Role.CUSTOMER, customer=customer,
-                   first_name=(fields.get("first_name") or "").strip(), last_name=(fields.get("last_name") or "").strip(),
-                   language=fields.get("language") or "")
+                   first_name=(fields.get("first_name") or "").strip(),
+                   last_name=(fields.get("last_name") or "").strip(), language=fields.get("language") or "")
     if not email:
         raise ValidationError({"email": [_("An e-mail address is needed to invite a contact.")]})
     if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():

@@ -54,4 +54,4 @@ def test_a_pm_creates_an_engagement_and_invites_a_contact_who_signs_in(sign_in, 
     page.fill("#id_password", "Gang-kou!2027")
     page.click("button.primary")
     page.wait_for_url(f"{live_server.url}/engagements/")
-    expect(page.locator(f"text=PORT-2027-001")).to_be_visible()
+    expect(page.locator("text=PORT-2027-001")).to_be_visible()
