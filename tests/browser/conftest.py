@@ -37,3 +37,22 @@ def sign_in(live_server, page):
         return page
 
     return _sign_in
+
+
+@pytest.fixture
+def page(page):
+    """The page, answering "OK" to the confirmations of irreversible actions (data-confirm), as
+    a user who means it does. ``page.dialogs`` keeps what was asked; set ``page.confirm = False``
+    to answer "Cancel"."""
+    page.dialogs = []
+    page.confirm = True
+
+    def answer(dialog):
+        page.dialogs.append(dialog.message)
+        if page.confirm:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", answer)
+    return page

@@ -36,6 +36,13 @@ def test_a_consultant_ticks_items_logs_work_and_finishes_a_stage(sign_in, live_s
     form.locator("button.primary").click()
     expect(page.locator("#worklogs")).to_contain_text("Surveyed 3 servers and the model versions")
 
+    page.confirm = False  # "Mark this stage done?" -- Cancel: nothing happens
+    page.click('[data-testid="move-done"]')
+    assert "Mark this stage done?" in page.dialogs[-1]
+    expect(page.locator('[data-testid="stage-status"]')).not_to_have_text("Done")
+    survey.refresh_from_db()
+    assert survey.status == Stage.Status.IN_PROGRESS
+    page.confirm = True
     page.click('[data-testid="move-done"]')
     expect(page.locator('[data-testid="stage-status"]')).to_have_text("Done")
     survey.refresh_from_db()

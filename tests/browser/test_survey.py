@@ -14,7 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_contact_fills_in_the_questionnaire_and_the_consultant_accepts_it(sign_in, live_server, engagement,
                                                                              consultant, contact, page):
-    page.on("dialog", lambda dialog: dialog.accept())  # "Submit the questionnaire?"
     sent = questionnaire.check_start(consultant, engagement)
     questionnaire.check_send(consultant, sent)
 
@@ -32,6 +31,7 @@ def test_the_contact_fills_in_the_questionnaire_and_the_consultant_accepts_it(si
     page.fill("#id_models-0-weights", "/models/ppocr (paddle inference)")
     page.click('[data-testid="questionnaire-submit"]')
     expect(page.locator('[data-testid="questionnaire-status"]')).to_contain_text("Filled in")
+    assert page.dialogs and "Submit the questionnaire?" in page.dialogs[-1]
     expect(page.locator('[data-testid="model-row"]')).to_contain_text("PP-OCRv4")
     expect(page.locator('[data-testid="questionnaire-form"]')).to_have_count(0)  # with the provider now
 
