@@ -37,7 +37,7 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"Unexpected value {name}={value!r}, use 'true' or 'false'.")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
@@ -47,6 +47,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"Unexpected value {name}={value!r}, use a whole number.") from None
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"Unexpected value {name}={value!r}, use a whole number of at least {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"Unexpected value {name}={value!r}, use a whole number of at most {maximum}.")
     return number
 
 

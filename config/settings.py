@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-immediately": {"task": "inbox.tasks.notify_immediately",
                            "schedule": float(env_int("NOTIFY_EVERY_SECONDS", 120, minimum=10))},
     "send-digests": {"task": "inbox.tasks.send_digests",
-                     "schedule": crontab(hour=env_int("DIGEST_HOUR", 8, minimum=0), minute=0)},
+                     "schedule": crontab(hour=env_int("DIGEST_HOUR", 8, minimum=0, maximum=23), minute=0)},
 }
 # A report version still rendering after this long is marked failed (staff can render again).
 REPORT_RENDER_TIMEOUT_SECONDS = env_int("REPORT_RENDER_TIMEOUT_SECONDS", 900, minimum=30)
@@ -292,6 +292,9 @@ SPECTACULAR_SETTINGS = {
         "StageStatusEnum": "engagements.models.Stage.Status",
         "RiskStatusEnum": "engagements.models.Risk.Status",
         "RiskLevelEnum": "engagements.models.Risk.Level",
+        "TuningSourceEnum": "tuning.models.Source",
+        "JobStatusEnum": "workers.models.Job.Status",
+        "JobFailureReasonEnum": "workers.models.Job.Failure",
     },
 }
 
