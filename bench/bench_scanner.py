@@ -1,11 +1,18 @@
 """Benchmark of the migration scanner (assessments/scanner/ascend_scan.py).
 
 Generates a synthetic PyTorch code base in a temporary directory (by default 2,000 files of
-about 300 lines, one in ten with CUDA usages, plus a few .cu files), then runs the scanner
-the way the portal does (``python3 ascend_scan.py DIR --json``, a fresh process each time)
-and reports the median wall time of the runs, files/s, lines/s and the scanner's peak RSS.
+about 300 lines, one in ten with CUDA usages, one in ten calling a C++ extension's functions
+and APIs on the unsupported list or with precision advice, plus a few .cu files, a pybind11
+and TORCH_LIBRARY extension and its setup.py), then runs the scanner the way the portal does
+(``python3 ascend_scan.py DIR --json``, with the torch 2.1 unsupported-API list and extension
+cross-referencing, a fresh process each time) and reports the median wall time of the runs,
+files/s, lines/s and the scanner's peak RSS.
 
-    .venv/bin/python bench/bench_scanner.py [--files 2000] [--lines 300] [--runs 3] [--python python3.8] [--tiny]
+    .venv/bin/python bench/bench_scanner.py [--files 2000] [--lines 300] [--runs 3] [--every 10]
+                                            [--python python3.8] [--tiny]
+
+``--every N``: one file in N has CUDA usages and one in N extension calls (2 and 1: every file
+needs its syntax tree, the worst case).
 
 ``--tiny`` (20 files of 60 lines, one run) takes a second: what ``tests/test_benchmarks.py``
 runs inside ``make test``. Target: over 2,000 Python files a minute.
@@ -58,6 +65,44 @@ def helper_{n}(values, factor={scale}):
     return out
 '''
 
+EXTENSION_BLOCK = '''
+
+def fused_step_{n}(x, grid, scale):
+    y = _fused.fused_gelu(x)
+    y = _fused.fused_bias_dropout(y, 0.1)
+    y = torch.ops.bench_ops.scale(y, scale)
+    y = torch.nn.functional.grid_sample(y, grid)
+    return torch.baddbmm(y, y, y.transpose(1, 2))
+'''
+
+EXTENSION_SOURCE = '''#include <torch/extension.h>
+#include <torch/library.h>
+
+torch::Tensor fused_gelu(torch::Tensor x);
+torch::Tensor fused_bias_dropout(torch::Tensor x, double p);
+torch::Tensor scale(torch::Tensor x, double s);
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("fused_gelu", &fused_gelu, "fused GELU (CUDA)");
+  m.def("fused_bias_dropout", &fused_bias_dropout, "fused bias + dropout (CUDA)");
+}
+
+TORCH_LIBRARY(bench_ops, m) {
+  m.def("scale(Tensor x, float s) -> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(bench_ops, CUDA, m) {
+  m.impl("scale", &scale);
+}
+'''
+
+SETUP = '''from setuptools import setup
+from torch.utils.cpp_extension import BuildExtension, CUDAExtension
+
+setup(name="benchpkg", ext_modules=[CUDAExtension("benchpkg._fused", ["csrc/fused_ops.cpp", "csrc/kernel0.cu"])],
+      cmdclass={"build_ext": BuildExtension})
+'''
+
 CUDA_BLOCK = '''
 
 def train_step_{n}(model, batch, opt, scaler):
@@ -93,7 +138,8 @@ __global__ void scale_kernel(float *x, float s, int n) {
 
 
 def generate(root: Path, files: int, lines: int, seed: int = 7, cuda_every: int = 10) -> int:
-    """Write the tree (CUDA usages in one file of ``cuda_every``); returns the total number of lines written."""
+    """Write the tree (CUDA usages in one file of ``cuda_every``, extension calls and listed APIs in
+    another); returns the total number of lines written."""
     rng = random.Random(seed)
     total = 0
     for index in range(files):
@@ -102,6 +148,8 @@ def generate(root: Path, files: int, lines: int, seed: int = 7, cuda_every: int 
         parts = [HEADER.format(name=index)]
         if index % cuda_every == 0:
             parts.append(CUDA_BLOCK.format(n=0))
+        if index % cuda_every == cuda_every // 2:
+            parts.append("\nfrom benchpkg import _fused\n" + EXTENSION_BLOCK.format(n=0))
         if index % 50 == 0:
             parts.append("\nimport apex\nfrom flash_attn import flash_attn_func\n")
         n = 1
@@ -115,7 +163,9 @@ def generate(root: Path, files: int, lines: int, seed: int = 7, cuda_every: int 
         (root / "csrc").mkdir(exist_ok=True)
         (root / "csrc" / f"kernel{index}.cu").write_text(KERNEL)
         total += KERNEL.count("\n")
-    return total
+    (root / "csrc" / "fused_ops.cpp").write_text(EXTENSION_SOURCE)
+    (root / "setup.py").write_text(SETUP)
+    return total + EXTENSION_SOURCE.count("\n") + SETUP.count("\n")
 
 
 def main() -> int:
@@ -123,6 +173,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--every", type=int, default=10,
+                        help="one file in N with CUDA usages, one in N with extension calls")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the scanner")
     parser.add_argument("--tiny", action="store_true", help="20 files of 60 lines, one run: a few seconds")
     args = parser.parse_args()
@@ -132,7 +184,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="scanbench-") as tmp:
         root = Path(tmp) / "code"
         started = time.perf_counter()
-        lines = generate(root, args.files, args.lines)
+        lines = generate(root, args.files, args.lines, cuda_every=max(1, args.every))
         generated_s = time.perf_counter() - started
         times, report = [], None
         for _ in range(args.runs):
@@ -150,7 +202,10 @@ def main() -> int:
     per_minute = files / median * 60
     print(f"ascend_scan benchmark: Python {version}, {platform.machine()} ({os.cpu_count()} CPUs)"
           + (" · TINY SIZE" if args.tiny else ""))
-    print(f"tree: {files} files, {lines:,} lines (generated in {generated_s:.1f} s)\n")
+    print(f"tree: {files} files, {lines:,} lines (generated in {generated_s:.1f} s); one file in {args.every} with "
+          f"CUDA usages and one with C++ extension calls; unsupported-API list: PyTorch {report.get('torch_version')} "
+          f"({(report.get('lists') or {}).get('unsupported_apis', 0)} APIs), "
+          f"{len(report.get('extensions') or [])} extension modules cross-referenced\n")
     print("| measure | value | target | met |")
     print("| --- | --- | --- | --- |")
     print(f"| scan, `ascend_scan.py DIR --json` in a fresh process (median of {len(times)}) | {median:.2f} s "

@@ -10,7 +10,7 @@ benchmark twice.
 
 import shlex
 
-from .commands import quote_argv, sh_c
+from .commands import quote_argv, sh_c, shell_path
 
 STATE_PREFIX = "STATE="
 LAUNCHED, RUNNING, DONE, VANISHED = "launched", "running", "done", "vanished"
@@ -59,9 +59,7 @@ def launch_script(run_dir: str, argv: list[str], *, workdir: str = "", tool_path
         "umask 027",
         "RUN_ABS=$(pwd)",
     ]
-    workdir_expr = shlex.quote(workdir) if workdir else '"$RUN_ABS"'
-    if workdir.startswith("~/"):
-        workdir_expr = '"$HOME"/' + shlex.quote(workdir[2:])
+    workdir_expr = shell_path(workdir) if workdir else '"$RUN_ABS"'
     lines += [
         f'nohup setsid sh -c {shlex.quote(inner)} sh "$RUN_ABS" {workdir_expr} > output.log 2>&1 < /dev/null &',
         # Wait until the wrapper has written its pid, so a cancel right after launch finds it.

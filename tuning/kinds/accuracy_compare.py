@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from workers.commands import shell_path
 from workers.errors import PermanentError, Reason
 from workers.kinds import (
     SECTION_MARK,
@@ -44,7 +45,7 @@ def clean(params: dict) -> dict:
 
 
 def plan(params: dict, host) -> Plan:
-    out = shlex.quote(params["output_dir"])
+    out = shell_path(params["output_dir"])
     script = (f"start=$(date +%s); {shlex.join(params['argv'])}; rc=$?; "
               f"f=$(find {out} -maxdepth 2 -type f \\( -name 'compare_result_*.csv' -o -name 'result_*.csv' \\) "
               f"-newermt \"@$start\" -printf '%T@ %p\\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-); "

@@ -2,13 +2,13 @@
 model's next configuration version (``ServiceConfig``)."""
 
 import hashlib
-import shlex
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from workers.commands import shell_path
 from workers.errors import PermanentError, Reason
 from workers.kinds import JobKind, Plan, path_param, register, text_param
 
@@ -25,7 +25,7 @@ def clean(params: dict) -> dict:
 
 
 def plan(params: dict, host) -> Plan:
-    return Plan(argv=["sh", "-c", f"cat {shlex.quote(params['config_path'])}"], timeout_s=120)
+    return Plan(argv=["sh", "-c", f"cat {shell_path(params['config_path'])}"], timeout_s=120)
 
 
 def parse(log: str, files: dict, params: dict) -> dict:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 
+from workers.commands import shell_path
 from workers.errors import PermanentError, Reason
 from workers.kinds import SECTION_MARK, JobKind, Plan, path_param, register, text_param, timeout_field, timeout_param
 
@@ -47,7 +48,7 @@ def clean(params: dict) -> dict:
 
 
 def plan(params: dict, host) -> Plan:
-    folder = shlex.quote(params["profiler_dir"])
+    folder = shell_path(params["profiler_dir"])
     lines = [f"[ -d {folder} ] || {{ echo \"No such directory: \"{folder} >&2; exit 2; }}"]
     for name, filename in TABLES.items():
         lines.append(f"f=$(find {folder} -maxdepth 5 -type f -name {shlex.quote(filename)} 2>/dev/null | sort | "
