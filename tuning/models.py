@@ -99,7 +99,9 @@ class AccuracyRow(models.Model):
 
     MISMATCHES = (Result.WARNING, Result.ERROR)
 
-    comparison = models.ForeignKey(AccuracyComparison, on_delete=models.CASCADE, related_name="row_set")
+    # no index of its own: (comparison, position) below serves it, and every index costs a million-row import
+    comparison = models.ForeignKey(AccuracyComparison, on_delete=models.CASCADE, related_name="row_set",
+                                   db_index=False)
     position = models.PositiveIntegerField()  # execution order (the file's order, or msaccucmp's Index)
     npu_name = models.TextField()
     op = models.TextField(blank=True)  # the API or operator the tensor belongs to

@@ -6,21 +6,24 @@ from the host. Parsers are the pure ones of ``assessments.parsers``; a file they
 becomes a ``ValidationError`` on the upload's field, and nothing is written.
 """
 
+import csv
 import hashlib
+import io
+import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.models import BenchmarkRun, TuningMeasure
-from assessments.parsers import atc, mindie_config
+from assessments.parsers import atc, mindie_config, msprobe
 from assessments.parsers import profiler as profiler_parser
-from assessments.parsers.msprobe import CompareFileError, iter_compare_rows, parse_compare
+from assessments.parsers.msprobe import CompareFileError, parse_compare
 from assessments.services import check_save_tuning_measure
 from common import access
 from common.jsonsafe import jsonable
@@ -36,9 +39,6 @@ from .models import (
     ServiceConfig,
     Source,
 )
-
-ROW_BATCH = 5000
-
 
 # --- uploads -------------------------------------------------------------------------------------
 
@@ -103,54 +103,181 @@ def accuracy_summary(source_factory: Callable, field: str = "file") -> dict:
     return jsonable(summary.as_dict(), "summary")
 
 
-def _row_record(comparison: AccuracyComparison, row) -> AccuracyRow:
-    return AccuracyRow(
-        comparison=comparison, position=row.order, npu_name=row.name, op=row.op, bench_name=row.bench_name,
-        npu_dtype=row.npu_dtype[:40], npu_shape=row.npu_shape[:200], cosine=row.cosine, max_abs_err=row.max_abs_err,
-        max_rel_err=row.max_rel_err, mean_rel_err=row.mean_rel_err, one_thousandth=row.one_thousandth_ratio,
-        five_thousandths=row.five_thousandths_ratio, result=row.result, raw_result=row.raw_result[:40],
-        overflow=row.overflow, message=row.message, stack=row.stack)
+# AccuracyRow's columns as COPY writes them, in this order; the text columns are NOT NULL.
+ROW_COLUMNS = ("comparison_id", "position", "npu_name", "op", "bench_name", "npu_dtype", "npu_shape", "cosine",
+               "max_abs_err", "max_rel_err", "mean_rel_err", "one_thousandth", "five_thousandths", "result",
+               "raw_result", "overflow", "message", "stack")
+TEXT_COLUMNS = ("npu_name", "op", "bench_name", "npu_dtype", "npu_shape", "result", "raw_result", "message", "stack")
+COPY_ROWS = 2000  # rows per chunk handed to COPY
 
 
-def store_accuracy_rows(comparison: AccuracyComparison, rows: Iterable, batch: int = ROW_BATCH) -> int:
-    """Insert every row, ``batch`` at a time (memory stays flat for a million rows)."""
-    pending, count = [], 0
-    for row in rows:
-        pending.append(_row_record(comparison, row))
-        if len(pending) >= batch:
-            AccuracyRow.objects.bulk_create(pending)
-            count += len(pending)
-            pending = []
-    if pending:
-        AccuracyRow.objects.bulk_create(pending)
-        count += len(pending)
-    return count
+class ComparisonRows:
+    """One pass over a comparison file: its rows as the CSV that ``COPY ... FROM STDIN`` reads,
+    ``COPY_ROWS`` at a time (memory stays flat for a million rows), and the parser's summary of
+    them (``summary()``, once read to the end).
+
+    The rows and the summary are exactly ``msprobe.iter_compare_rows`` and ``parse_compare``'s
+    (``tests/tuning/test_import_speed_paths.py`` checks both), made in one pass straight from the
+    cells: building a ``CompareRow`` per row, then reading the file again for the summary,
+    takes more than the 10 s a million rows may take. Floats go out as Python writes them
+    (``inf``, ``-inf``, ``nan``, which PostgreSQL reads), None as an unquoted empty field (NULL);
+    the text columns are ``FORCE_NOT_NULL``, so an empty text stays "". An exception raised
+    while reading is kept in ``error`` (psycopg2 reports it only as a cancelled COPY)."""
+
+    def __init__(self, source, comparison_id: int):
+        self.error: BaseException | None = None
+        table = self.table = msprobe._Table(source)
+        self.classify, self.overflow_of = msprobe._classifier(table), msprobe._overflow_reader(table)
+        self.cells = enumerate(table.rows(), start=1)
+        self.comparison_id = comparison_id
+        self.counts = dict.fromkeys(msprobe.RESULTS, 0)
+        self.rows = self.overflows = 0
+        self.checked = False
+        self.firsts: dict[str, tuple | None] = {"error": None, "warning": None, "overflow": None}
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def read(self, size: int = -1) -> bytes:
+        """The next chunk of rows as CSV (psycopg2 asks for ``size`` bytes: it takes what it gets);
+        b"" at the end."""
+        try:
+            return self._chunk().encode("utf-8")
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def _chunk(self) -> str:
+        table, idx = self.table, self.table.index
+        classify, overflow_of, counts, firsts = self.classify, self.overflow_of, self.counts, self.firsts
+        has_index = "index" in idx
+        order_of = msprobe._order
+        name_i = idx["name"]
+        op_of = msprobe.op_of if table.format.startswith("msprobe") else None
+        text_i = [idx.get(key) for key in ("bench_name", "npu_dtype", "npu_shape", "message", "stack")]
+        bench_i, dtype_i, shape_i, message_i, stack_i = text_i
+        fraction, to_float = msprobe._fraction, msprobe.to_float
+        floats = [(idx.get(key), fraction if key in ("max_rel_err", "mean_rel_err") else to_float)
+                  for key in ("cosine", "max_abs_err", "max_rel_err", "mean_rel_err", "one_thousandth_ratio",
+                              "five_thousandths_ratio")]
+        floats = [(i, convert) if i is not None else None for i, convert in floats]
+        comparison_id = self.comparison_id
+        out = []
+        for position, cells in itertools.islice(self.cells, COPY_ROWS):
+            self.rows = position
+            result, raw = classify(cells)
+            counts[result] += 1
+            overflow = overflow_of(cells)
+            if overflow is not None:
+                self.checked = True
+                if overflow:
+                    self.overflows += 1
+            order = order_of(table, cells, position) if has_index else position
+            key = "error" if result == "error" else "warning" if result == "warning" else None
+            if key and (firsts[key] is None or (has_index and order < firsts[key][0])):
+                firsts[key] = (order, cells, result, raw, overflow)
+            if overflow and (firsts["overflow"] is None or (has_index and order < firsts["overflow"][0])):
+                firsts["overflow"] = (order, cells, result, raw, overflow)
+            name = cells[name_i].strip()
+            stack = cells[stack_i].strip() if stack_i is not None else ""
+            out.append((
+                comparison_id, order, name, op_of(name) if op_of else name,
+                cells[bench_i].strip() if bench_i is not None else "",
+                cells[dtype_i].strip()[:40] if dtype_i is not None else "",
+                cells[shape_i].strip()[:200] if shape_i is not None else "",
+                *[spec[1](cells[spec[0]]) if spec is not None else None for spec in floats],
+                result, raw.strip()[:40], overflow,
+                cells[message_i].strip() if message_i is not None else "",
+                stack if stack not in ("None", "N/A") else ""))
+        if not out:
+            return ""
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(out)
+        return self.buffer.getvalue()
+
+    def summary(self) -> dict:
+        """``parse_compare(...).summary.as_dict()`` of the rows read (jsonable, as stored)."""
+        table = self.table
+        summary = msprobe.CompareSummary(format=table.format, mode=table.mode, columns=list(table.header),
+                                         unknown_columns=list(table.unknown), has_stack="stack" in table.index,
+                                         rows=self.rows, counts=dict(self.counts), overflows=self.overflows,
+                                         overflow_checked=self.checked)
+        for attr, key in (("first_mismatch", "error"), ("first_warning", "warning"), ("first_overflow", "overflow")):
+            found = self.firsts[key]
+            if found is not None:
+                setattr(summary, attr, msprobe._row(table, found[1], found[0], found[2], found[3], found[4]))
+        # the parser's notes (parse_compare), in its order
+        if table.mode == "unknown":
+            summary.warnings.append("Neither Cosine, Max diff nor NPU MD5 columns: the comparison mode is unknown.")
+        if "result" not in table.index and table.mode not in ("msaccucmp", "api_result"):
+            summary.warnings.append("No Result column: results are unknown.")
+        if table.mode == "msaccucmp" and "result" not in table.index:
+            summary.warnings.append("msaccucmp writes no result: pass/error derived from cosine similarity and max "
+                                    "absolute error with msprobe's thresholds (cosine 0.99 / 0.9, max abs error "
+                                    "0.001 / 1).")
+        if table.unknown:
+            summary.warnings.append("Columns not read: " + ", ".join(table.unknown))
+        if not self.rows:
+            summary.warnings.append("The file has a header but no rows.")
+        return jsonable(summary.as_dict(), "summary")
 
 
-def do_add_accuracy(engagement, summary: dict, source_factory: Callable, **fields) -> AccuracyComparison:
-    """Write a comparison and all its rows in one transaction (trusts its caller)."""
+def store_accuracy_rows(comparison: AccuracyComparison, source) -> dict:
+    """Read the comparison file ``source`` once and store every row with one PostgreSQL COPY,
+    streamed in chunks (inside the caller's transaction); the summary of the rows stored.
+    ``CompareFileError`` / ``UnicodeDecodeError`` when the file is unreadable, also part-way."""
+    rows = ComparisonRows(source, comparison.pk)
+    statement = (f"COPY {AccuracyRow._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH "
+                 f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)}))")
+    try:
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.copy_expert(statement, rows, size=1 << 16)  # the psycopg2 cursor under Django's
+    except DatabaseError as exc:
+        if rows.error is not None:
+            raise rows.error from None
+        # a value PostgreSQL refuses (a NUL byte, an Index out of range): the file, not the server
+        raise CompareFileError(f"a row cannot be stored ({str(exc).splitlines()[0]})") from None
+    return rows.summary()
+
+
+SUMMARY_FIELDS = ("format", "mode", "rows", "counts", "overflows", "overflow_checked", "first_mismatch",
+                  "first_warning", "first_overflow", "notes")
+
+
+def do_add_accuracy(engagement, summary: dict | None, source_factory: Callable, **fields) -> AccuracyComparison:
+    """Write a comparison and all its rows in one transaction (trusts its caller), reading the file
+    once: the comparison's figures are the summary of the rows stored. ``summary``, when given,
+    is the caller's earlier reading of the same file: a different row count means the file
+    changed in between (``CompareFileError``). A file with a header but no rows is refused."""
     with transaction.atomic():
-        comparison = AccuracyComparison.objects.create(
-            engagement=engagement, format=summary.get("format", ""), mode=summary.get("mode", ""),
-            rows=summary.get("rows", 0), counts=summary.get("counts") or {}, overflows=summary.get("overflows", 0),
-            overflow_checked=bool(summary.get("overflow_checked")), first_mismatch=summary.get("first_mismatch"),
-            first_warning=summary.get("first_warning"), first_overflow=summary.get("first_overflow"),
-            notes=summary.get("warnings") or [], **fields)
-        store_accuracy_rows(comparison, iter_compare_rows(source_factory()))
+        comparison = AccuracyComparison.objects.create(engagement=engagement, **fields)
+        stored = store_accuracy_rows(comparison, source_factory())
+        if not stored["rows"]:
+            raise CompareFileError("The comparison file has a header but no rows.")
+        if summary is not None and summary.get("rows") not in (None, stored["rows"]):
+            raise CompareFileError(f"The file changed while it was read: {summary['rows']} rows, then "
+                                   f"{stored['rows']}.")
+        comparison.format, comparison.mode, comparison.rows = stored["format"], stored["mode"], stored["rows"]
+        comparison.counts, comparison.overflows = stored["counts"], stored["overflows"]
+        comparison.overflow_checked = bool(stored["overflow_checked"])
+        comparison.first_mismatch, comparison.first_warning = stored["first_mismatch"], stored["first_warning"]
+        comparison.first_overflow, comparison.notes = stored["first_overflow"], stored["warnings"]
+        comparison.save(update_fields=SUMMARY_FIELDS)
     return comparison
 
 
 def check_add_accuracy_upload(user, engagement, upload, *, stage=None, model=None, label="") -> AccuracyComparison:
+    """An uploaded comparison: refused above ``TUNING_TABLE_MAX_BYTES`` before a byte is read, then
+    read as a stream (a large upload is Django's temporary file): once for its SHA-256, once
+    for its rows and summary."""
     access.require(user, "change", engagement)
     _in_engagement(engagement, stage=stage, model=model)
     check_upload_size(upload, "file", settings.TUNING_TABLE_MAX_BYTES)
-    source = _reopen(upload)
-    summary = accuracy_summary(source)
+    digest = sha256_of(upload)
     try:
-        return do_add_accuracy(engagement, summary, source, stage=stage, model=model, label=label[:200],
-                               filename=upload.name[:255], sha256=sha256_of(upload), source=Source.UPLOAD,
-                               created_by=user)
-    except CompareFileError as exc:  # a broken row further down than the summary read
+        return do_add_accuracy(engagement, None, _reopen(upload), stage=stage, model=model, label=label[:200],
+                               filename=upload.name[:255], sha256=digest, source=Source.UPLOAD, created_by=user)
+    except (CompareFileError, UnicodeDecodeError) as exc:
         raise _unreadable("file", exc) from None
 
 
