@@ -8,7 +8,7 @@ from common.access import Policy, register
 from engagements.access import EngagementPart, is_staff, works_on
 from engagements.models import Engagement
 
-from .models import AscendHost, Job
+from .models import AscendHost, Job, JobTemplate
 
 
 @register
@@ -54,3 +54,16 @@ class JobPolicy(EngagementPart):
 
     def can_cancel(self, user, job) -> bool:
         return works_on(user, job.engagement)
+
+
+@register
+class JobTemplatePolicy(EngagementPart):
+    """Job templates: the engagement's staff read them; whoever runs its jobs saves, edits,
+    deletes and launches them. A contact of the customer finds them in scope but may not (403)."""
+
+    model = JobTemplate
+    staff_only = True
+    messages = {
+        "view": _("Jobs are internal to the service provider."),
+        "change": _("You can view this engagement but not run jobs for it."),
+    }

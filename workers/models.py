@@ -262,3 +262,38 @@ class EnvSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"host {self.host_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class JobTemplate(models.Model):
+    """A job's settings kept under a name for one engagement (kind, host, model, parameters), so a
+    consultant launches the same job again in one click. Launching goes through the same checks
+    as the job form (``workers.jobs.check_start_job`` and the kind's ``clean``)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="job_templates")
+    # The stage its jobs are filed under (the stage it was saved from).
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="job_templates")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=30, choices=kinds.choices)
+    host = models.ForeignKey(AscendHost, verbose_name=_("host"), on_delete=models.CASCADE,
+                             related_name="job_templates")
+    model = models.ForeignKey(MigrationModel, verbose_name=_("model"), on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    # The kind's form values, as its ``clean`` checked them (what the form shows, nothing derived).
+    parameters = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("job template")
+        verbose_name_plural = _("job templates")
+        constraints = [models.UniqueConstraint(fields=["engagement", "name"], name="unique_job_template_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def job_kind(self) -> "kinds.JobKind":
+        return kinds.get(self.kind)

@@ -13,4 +13,8 @@ urlpatterns = [
     path("jobs/<uuid:uuid>/live/", views.job_live, name="job_live"),
     path("jobs/<uuid:uuid>/log/", views.job_log, name="job_log"),
     path("jobs/<uuid:uuid>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:uuid>/save-template/", views.job_save_template, name="job_save_template"),
+    path("job-templates/<uuid:uuid>/", views.job_template_edit, name="job_template_edit"),
+    path("job-templates/<uuid:uuid>/launch/", views.job_template_launch, name="job_template_launch"),
+    path("job-templates/<uuid:uuid>/delete/", views.job_template_delete, name="job_template_delete"),
 ]

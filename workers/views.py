@@ -2,6 +2,7 @@
 a stage, watch the live log, cancel. Views parse input and call ``workers.jobs``."""
 
 import copy
+import uuid as uuid_module
 
 from django import forms
 from django.contrib import messages
@@ -19,8 +20,8 @@ from common import access
 from common.forms import apply_errors
 from engagements.models import Customer, Stage
 
-from . import jobs, kinds
-from .models import AscendHost, Job
+from . import job_templates, jobs, kinds
+from .models import AscendHost, Job, JobTemplate
 from .runner import local_log_path, read_tail
 from .snapshots import diff_snapshots
 
@@ -86,9 +87,17 @@ class JobForm(forms.Form):
 
     kind = forms.ChoiceField(label=gettext_lazy("Job"), choices=kinds.choices)
     host = forms.ModelChoiceField(label=gettext_lazy("Host"), queryset=AscendHost.objects.none())
+    # Only for "Save as template" (starting a job ignores it).
+    template_name = forms.CharField(
+        label=gettext_lazy("Template name"), required=False, max_length=100,
+        help_text=gettext_lazy("To keep these settings as a template of the engagement: name it, then save."))
 
-    def __init__(self, *args, stage: Stage, kind: str, **kwargs):
+    # Not the kind's parameters: the job form's own fields.
+    OWN_FIELDS = ("kind", "host", "model", "template_name")
+
+    def __init__(self, *args, stage: Stage, kind: str, reload_url: str = "", name_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["template_name"].required = name_required
         job_kind = kinds.get(kind)
         if job_kind.per_model:
             self.fields["model"] = forms.ModelChoiceField(
@@ -99,8 +108,9 @@ class JobForm(forms.Form):
         self.fields["kind"].initial = kind
         # Choosing another kind reloads the form with that kind's fields (what was typed stays).
         self.fields["kind"].widget.attrs.update({
-            "hx-get": reverse("stage_jobs", args=[stage.uuid]), "hx-target": "#job-form", "hx-select": "#job-form",
-            "hx-swap": "outerHTML", "hx-include": "closest form", "hx-sync": "closest form:replace"})
+            "hx-get": reload_url or reverse("stage_jobs", args=[stage.uuid]), "hx-target": "#job-form",
+            "hx-select": "#job-form", "hx-swap": "outerHTML", "hx-include": "closest form",
+            "hx-sync": "closest form:replace"})
         hosts = AscendHost.objects.filter(customer_id=stage.engagement.customer_id)
         self.fields["host"].queryset = hosts
         if len(hosts) == 1:  # the usual case: the customer's one host, chosen already
@@ -109,11 +119,19 @@ class JobForm(forms.Form):
             self.fields["host"].help_text = _("This customer has no registered host yet: register one under Hosts.")
 
     @staticmethod
-    def chosen_kind(request) -> str:
-        """The kind asked for (posted, or picked in the form before it is posted); the first by default."""
+    def chosen_kind(request, default: str = "") -> str:
+        """The kind asked for (posted, or picked in the form before it is posted); else ``default``,
+        else the first."""
         keys = [key for key, _label in kinds.choices()]
-        asked = request.POST.get("kind") or request.GET.get("kind")
+        asked = request.POST.get("kind") or request.GET.get("kind") or default
         return asked if asked in keys else keys[0]
+
+    def job_values(self) -> tuple[AscendHost, str, object, dict]:
+        """(host, kind, model, the kind's parameters) of a valid form."""
+        data = dict(self.cleaned_data)
+        host, kind, model = data.pop("host"), data.pop("kind"), data.pop("model", None)
+        data.pop("template_name", None)
+        return host, kind, model, data
 
 
 def _visible_host(request, uuid, action: str = "view") -> AscendHost:
@@ -221,27 +239,124 @@ def host_test(request, uuid):
 def stage_jobs(request, uuid):
     stage = access.get_or_404(request.user, Stage, related=("engagement",), uuid=uuid)
     access.require(request.user, "view_internal", stage.engagement, _("Jobs are internal to the service provider."))
-    kind = JobForm.chosen_kind(request)
-    form = JobForm(request.POST or None, stage=stage, kind=kind, initial=request.GET.dict())
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        host, kind, model = data.pop("host"), data.pop("kind"), data.pop("model", None)
+    initial, source = request.GET.dict(), None
+    if request.method == "GET" and request.GET.get("from_job"):
+        # "Run again": the form prefilled with a job's kind, host, model and parameters.
         try:
-            job = jobs.check_start_job(request.user, stage, host, kind, data, model=model)
+            source = _visible_job(request, uuid_module.UUID(request.GET["from_job"]))
+        except ValueError:
+            raise Http404 from None
+        if source.engagement_id != stage.engagement_id:
+            raise Http404
+        initial = {**job_templates.rerun_initial(source), **{k: v for k, v in initial.items() if k != "from_job"}}
+    kind = JobForm.chosen_kind(request, initial.get("kind", ""))
+    form = JobForm(request.POST or None, stage=stage, kind=kind, initial=initial,
+                   name_required=request.POST.get("action") == "save_template")
+    if request.method == "POST" and form.is_valid():
+        host, kind, model, params = form.job_values()
+        try:
+            if request.POST.get("action") == "save_template":
+                template = job_templates.check_save_template(
+                    request.user, stage, name=form.cleaned_data["template_name"], host=host, kind=kind, params=params,
+                    model=model)
+            else:
+                job = jobs.check_start_job(request.user, stage, host, kind, params, model=model)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            if request.POST.get("action") == "save_template":
+                messages.success(request, _("The template “%(name)s” is saved.") % {"name": template.name})
+                return redirect(reverse("stage_jobs", args=[stage.uuid]) + "#job-templates")
             return redirect("job_detail", uuid=job.uuid)
     return render(request, "workers/stage_jobs.html", {
-        "stage": stage, "engagement": stage.engagement, "form": form, "kind": kind,
+        "stage": stage, "engagement": stage.engagement, "form": form, "kind": kind, "source": source,
         "jobs": stage.jobs.select_related("host", "started_by")[:50],
+        "templates": _templates_of(request, stage.engagement),
+        "may_run": access.can(request.user, "change", stage.engagement),
     }, status=400 if form.is_bound else 200)
+
+
+def _templates_of(request, engagement):
+    return access.scope(request.user, JobTemplate).filter(engagement=engagement).select_related(
+        "host", "stage", "model", "created_by")
+
+
+def _visible_template(request, uuid, action: str = "view") -> JobTemplate:
+    """A job template in scope (404 otherwise) that the user may ``action`` (403 otherwise)."""
+    template = access.get_or_404(request.user, JobTemplate, related=("stage", "engagement", "host"), uuid=uuid)
+    access.require(request.user, action, template)
+    return template
+
+
+@login_required
+def job_template_edit(request, uuid):
+    template = _visible_template(request, uuid, "view" if request.method == "GET" else "change")
+    stage = template.stage
+    edit_url = reverse("job_template_edit", args=[template.uuid])
+    kind = JobForm.chosen_kind(request, template.kind)
+    initial = {**job_templates.template_initial(template), **request.GET.dict()}
+    form = JobForm(request.POST or None, stage=stage, kind=kind, initial=initial, reload_url=edit_url,
+                   name_required=True)
+    if request.method == "POST" and form.is_valid():
+        host, kind, model, params = form.job_values()
+        try:
+            job_templates.check_update_template(request.user, template, name=form.cleaned_data["template_name"],
+                                                host=host, kind=kind, params=params, model=model)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The template is saved."))
+            return redirect(reverse("stage_jobs", args=[stage.uuid]) + "#job-templates")
+    return render(request, "workers/job_template_edit.html", {
+        "template": template, "stage": stage, "engagement": template.engagement, "form": form, "kind": kind,
+        "may_run": access.can(request.user, "change", template),
+    }, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_POST
+def job_template_launch(request, uuid):
+    template = _visible_template(request, uuid, "change")
+    try:
+        job = job_templates.check_launch_template(request.user, template)
+    except ValidationError as exc:
+        messages.error(request, _("The template “%(name)s” cannot start: %(errors)s") % {
+            "name": template.name, "errors": " ".join(exc.messages)})
+        return redirect(reverse("stage_jobs", args=[template.stage.uuid]) + "#job-templates")
+    return redirect("job_detail", uuid=job.uuid)
+
+
+@login_required
+@require_POST
+def job_template_delete(request, uuid):
+    template = _visible_template(request, uuid, "change")
+    job_templates.check_delete_template(request.user, template)
+    messages.success(request, _("The template “%(name)s” is deleted.") % {"name": template.name})
+    return redirect(reverse("stage_jobs", args=[template.stage.uuid]) + "#job-templates")
+
+
+@login_required
+@require_POST
+def job_save_template(request, uuid):
+    job = _visible_job(request, uuid)
+    access.require(request.user, "change", job.engagement, _("You can view this engagement but not run jobs for it."))
+    try:
+        template = job_templates.check_save_template_from_job(request.user, job, request.POST.get("name", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("job_detail", uuid=job.uuid)
+    messages.success(request, _("The template “%(name)s” is saved.") % {"name": template.name})
+    return redirect(reverse("stage_jobs", args=[job.stage.uuid]) + "#job-templates")
 
 
 @login_required
 def job_detail(request, uuid):
     job = _visible_job(request, uuid)
-    return render(request, "workers/job_detail.html", {"job": job, "tail": _tail(job)})
+    return render(request, "workers/job_detail.html", {
+        "job": job, "tail": _tail(job), "may_run": access.can(request.user, "change", job.engagement),
+        # The live chart's choice of reference curve rides along on every poll of the live fragment.
+        "live_query": request.GET.urlencode(),
+    })
 
 
 def _tail(job: Job) -> str:
@@ -254,7 +369,8 @@ def _tail(job: Job) -> str:
 def job_live(request, uuid):
     """The htmx fragment polled every 2 s; polling stops (HTTP 286) once the job has ended."""
     job = _visible_job(request, uuid)
-    response = render(request, "workers/partials/job_live.html", {"job": job, "tail": _tail(job)})
+    response = render(request, "workers/partials/job_live.html", {
+        "job": job, "tail": _tail(job), "may_run": access.can(request.user, "change", job.engagement)})
     if job.is_final:
         stop = HttpResponseStopPolling(response.content)
         return stop
