@@ -1,9 +1,10 @@
-"""Who may do what with acceptance report versions, sign-offs and quotes (the rules of
-``common.access``).
+"""Who may do what with report versions (acceptance and migration assessment), sign-offs and
+quotes (the rules of ``common.access``).
 
 A customer's contact sees a report version once it is issued to them, and a quote once it is
 sent; drafts do not exist for them (404). Staff render reports; a PM issues them, prepares
-and sends quotes; only a contact of the customer signs off a report or decides on a quote.
+and sends quotes; only a contact of the customer signs off (or rejects) an acceptance report,
+acknowledges an assessment report, or decides on a quote.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,8 @@ from engagements.models import Engagement
 
 from .models import Quote, RateCardItem, ReportVersion
 
-CUSTOMER_REPORT_STATES = [ReportVersion.Status.ISSUED, ReportVersion.Status.SIGNED, ReportVersion.Status.REJECTED]
+CUSTOMER_REPORT_STATES = [ReportVersion.Status.ISSUED, ReportVersion.Status.SIGNED, ReportVersion.Status.REJECTED,
+                          ReportVersion.Status.ACKNOWLEDGED]
 CUSTOMER_QUOTE_STATES = [Quote.Status.SENT, Quote.Status.ACCEPTED, Quote.Status.REJECTED, Quote.Status.EXPIRED,
                          Quote.Status.SUPERSEDED]
 
@@ -30,6 +32,7 @@ class ReportVersionPolicy(EngagementPart):
         "change": _("Only the engagement's PM or consultants can render its report."),
         "issue": _("Only a project manager can issue a report for sign-off."),
         "decide": _("Only a contact of the engagement's customer can sign off its report."),
+        "acknowledge": _("Only a contact of the engagement's customer can acknowledge its assessment report."),
     }
 
     def scope(self, user):
@@ -42,8 +45,16 @@ class ReportVersionPolicy(EngagementPart):
         return user.is_pm
 
     def can_decide(self, user, version) -> bool:
-        """Sign off or reject."""
-        return is_contact_of(user, version.engagement.customer_id)
+        """Sign off or reject: an acceptance report."""
+        return version.kind == ReportVersion.Kind.ACCEPTANCE and is_contact_of(user, version.engagement.customer_id)
+
+    def can_acknowledge(self, user, version) -> bool:
+        """Acknowledge having read it: an assessment report."""
+        return version.kind == ReportVersion.Kind.ASSESSMENT and is_contact_of(user, version.engagement.customer_id)
+
+    def can_review(self, user, version) -> bool:
+        """Read it page by page as the contact who decides on it or acknowledges it (``reports.review``)."""
+        return self.can_decide(user, version) or self.can_acknowledge(user, version)
 
 
 @register

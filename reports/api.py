@@ -1,11 +1,17 @@
-"""Acceptance report versions through the API: read, download, issue, sign off, reject,
-and verify a PDF. The same services and rules as the browser."""
+"""Report versions through the API: read, download, issue, sign off or reject (acceptance
+reports), acknowledge (migration assessment reports), and verify a PDF. The same services and
+rules as the browser.
+
+The list holds one kind of report at a time: ``?kind=acceptance`` (the default, as before the
+assessment report existed) or ``?kind=assessment``. A version is read by its UUID whatever its kind."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -33,7 +39,7 @@ class ReportVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReportVersion
-        fields = ["uuid", "engagement", "number", "language", "status", "sha256", "overall", "rendered_at",
+        fields = ["uuid", "engagement", "kind", "number", "language", "status", "sha256", "overall", "rendered_at",
                   "issued_at", "events"]
 
     def get_overall(self, version) -> str | None:
@@ -52,21 +58,33 @@ class RejectSerializer(serializers.Serializer):
     comment = serializers.CharField()
 
 
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter(
+    "kind", str, enum=ReportVersion.Kind.values,
+    description="Which report's versions: acceptance (the default) or assessment.")]))
 class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     model = ReportVersion
     serializer_class = ReportVersionSerializer
     lookup_field = "uuid"
     filter_backends = []
-    object_actions = {"issue": "issue", "sign_off": "decide", "reject": "decide"}
+    object_actions = {"issue": "issue", "sign_off": "decide", "reject": "decide", "acknowledge": "acknowledge"}
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("events__user")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list":
+            kind = self.request.query_params.get("kind") or ReportVersion.Kind.ACCEPTANCE
+            if kind not in ReportVersion.Kind.values:
+                raise ValidationError({"kind": [_("Choose acceptance or assessment.")]})
+            queryset = queryset.filter(kind=kind)
+        return queryset
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request, uuid=None):
         version = self.get_object()
-        if access.can(request.user, "decide", version) and version.status == ReportVersion.Status.ISSUED:
+        if access.can(request.user, "review", version) and version.status == ReportVersion.Status.ISSUED:
             review.record_whole(request.user, version)  # the customer now has every page to read
         response = HttpResponse(bytes(version.pdf or b""), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{version.filename}"'
@@ -96,6 +114,14 @@ class ReportVersionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         version = self.get_object()
         review.require_read(request.user, version)
         event = services.check_reject(request.user, version, request_meta=request.META, **data.validated_data)
+        return Response(SignOffEventSerializer(event).data)
+
+
+    @extend_schema(request=None, responses=SignOffEventSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, uuid=None):
+        """A contact of the customer acknowledges an issued assessment report, after downloading its PDF."""
+        event = services.check_acknowledge(request.user, self.get_object(), request.META)
         return Response(SignOffEventSerializer(event).data)
 
 

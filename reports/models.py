@@ -1,4 +1,5 @@
-"""Acceptance test report versions and their sign-off trail.
+"""Report versions (the acceptance test report and the migration assessment report) and their
+sign-off trail.
 
 A version is immutable once rendered: its PDF bytes, their SHA-256 and the data it was
 rendered from never change. Sign-off events are append-only and chained by hash: each
@@ -23,7 +24,9 @@ from .money import cloud_line, service_line, totals
 
 
 class ReportVersion(models.Model):
-    """One rendered version of an engagement's acceptance test report.
+    """One rendered version of one of an engagement's reports: the acceptance test report
+    (验收测试报告: issued, then signed off or rejected) or the migration assessment report
+    (迁移评估报告: issued, then acknowledged). Each kind numbers its versions on its own.
 
     Allowed moves of ``status`` are declared in ``TRANSITIONS``; ``reports.services`` changes
     it only through ``common.states.move``, which records a ``ReportVersionTransition``.
@@ -36,14 +39,20 @@ class ReportVersion(models.Model):
         SIGNED = "signed", _("Signed off")
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Rendering failed")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
 
-    # from-status -> the statuses it may move to. Signed, rejected and failed are final: a
-    # new render is a new version.
+    # from-status -> the statuses it may move to. Signed, rejected, acknowledged and failed are
+    # final: a new render is a new version. An acceptance report is signed off or rejected, an
+    # assessment report acknowledged (``reports.services`` checks the kind).
     TRANSITIONS = {
         Status.RENDERING: {Status.DRAFT, Status.FAILED},
         Status.DRAFT: {Status.ISSUED},
-        Status.ISSUED: {Status.SIGNED, Status.REJECTED},
+        Status.ISSUED: {Status.SIGNED, Status.REJECTED, Status.ACKNOWLEDGED},
     }
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("Acceptance test report")
+        ASSESSMENT = "assessment", _("Migration assessment report")
 
     class Language(models.TextChoices):
         ZH = "zh-hans", "简体中文"
@@ -51,6 +60,8 @@ class ReportVersion(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="report_versions")
+    kind = models.CharField(_("report"), max_length=20, choices=Kind.choices, default=Kind.ACCEPTANCE,
+                            editable=False)
     number = models.PositiveIntegerField(_("version"))
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RENDERING)
@@ -67,18 +78,32 @@ class ReportVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["engagement", "number"], name="unique_report_version")]
+        constraints = [models.UniqueConstraint(fields=["engagement", "kind", "number"],
+                                               name="unique_report_version_per_kind")]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.ASSESSMENT:
+            return f"{self.engagement.code} assessment v{self.number}"
         return f"{self.engagement.code} v{self.number}"
 
     @property
+    def is_assessment(self) -> bool:
+        return self.kind == self.Kind.ASSESSMENT
+
+    @property
     def is_final(self) -> bool:
-        return self.status in (self.Status.SIGNED, self.Status.REJECTED)
+        return self.status in (self.Status.SIGNED, self.Status.REJECTED, self.Status.ACKNOWLEDGED)
+
+    @property
+    def status_label(self) -> str:
+        """The status in the reader's language; an assessment report is issued to be read, not signed."""
+        if self.kind == self.Kind.ASSESSMENT and self.status == self.Status.ISSUED:
+            return gettext("Issued")
+        return self.get_status_display()
 
     @property
     def filename(self) -> str:
-        return f"{self.engagement.code}-acceptance-v{self.number}-{self.language}.pdf"
+        return f"{self.engagement.code}-{self.kind}-v{self.number}-{self.language}.pdf"
 
     def record_transition(self, from_status, to_status, *, actor=None, reason="", at=None) -> "ReportVersionTransition":
         """The ``ReportVersionTransition`` of a move (``common.states.move`` calls this)."""
@@ -114,17 +139,33 @@ class ReportVersionTransition(models.Model):
     def reason_text(self) -> str:
         return gettext(self.reason) if self.reason else ""
 
+    def _label(self, status: str) -> str:
+        if status == ReportVersion.Status.ISSUED and self.version.kind == ReportVersion.Kind.ASSESSMENT:
+            return gettext("Issued")  # an assessment report is issued to be read, not signed
+        return str(ReportVersion.Status(status).label) if status in ReportVersion.Status.values else status
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_status) if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_status)
+
 
 class SignOffEvent(models.Model):
-    """Append-only: saving an existing event or deleting one raises."""
+    """Append-only: saving an existing event or deleting one raises. The trail of both kinds of
+    report: an acceptance report is issued, signed off or rejected; an assessment report is issued
+    and acknowledged (who, when, from where, and the SHA-256 of the version they read)."""
 
     class Action(models.TextChoices):
         ISSUED = "issued", _("Issued for sign-off")
         SIGNED = "signed", _("Signed off")
         REJECTED = "rejected", _("Rejected")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
 
     version = models.ForeignKey(ReportVersion, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField(_("name"), max_length=100, blank=True)
     signer_title = models.CharField(_("title"), max_length=100, blank=True)
@@ -152,6 +193,13 @@ class SignOffEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Sign-off events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language; an assessment report is issued to be read, not signed."""
+        if self.action == self.Action.ISSUED and self.version.kind == ReportVersion.Kind.ASSESSMENT:
+            return gettext("Issued")
+        return self.get_action_display()
 
     def chained_fields(self) -> dict:
         return {

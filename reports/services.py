@@ -1,5 +1,10 @@
-"""Workflows of the acceptance test report: render a version, issue it, sign it off or reject
-it, and verify a PDF. ``check_*`` functions check the actor and the input, then write.
+"""Workflows of the reports: render a version, issue it, sign it off or reject it (the
+acceptance test report), acknowledge it (the migration assessment report), and verify a PDF.
+``check_*`` functions check the actor and the input, then write.
+
+Both kinds share the pipeline: a version is rendered by a worker from data gathered per kind
+(``rendering.build_report_data`` or ``assessment.build_assessment_data``), hashed, issued by a
+PM with an e-mail to the customer's contacts, and its trail is one hash chain of events.
 """
 
 import functools
@@ -24,7 +29,9 @@ from assessments.templatetags.assessments import verdict as verdict_label
 from common import access, states
 from engagements.models import Engagement, User
 
-from . import reauth
+from . import reauth, review
+from .assessment import TEMPLATE as ASSESSMENT_TEMPLATE
+from .assessment import build_assessment_data
 from .models import ReportVersion, SignOffEvent
 from .rendering import build_report_data, render_html, render_pdf
 
@@ -36,16 +43,19 @@ STATEMENT = {
 
 # --- rendering -------------------------------------------------------------------------------
 
-def check_request_render(user, engagement: Engagement, language: str, *, enqueue: bool = True) -> ReportVersion:
-    """A new version, rendering: a worker renders it (``enqueue``), or the caller does at once
-    (``render_version``, as the ``render_report`` command does)."""
+def check_request_render(user, engagement: Engagement, language: str, *, kind: str = ReportVersion.Kind.ACCEPTANCE,
+                         enqueue: bool = True) -> ReportVersion:
+    """A new version of the ``kind`` of report, rendering: a worker renders it (``enqueue``), or
+    the caller does at once (``render_version``, as the ``render_report`` command does)."""
     access.require(user, "change", engagement, _("Only the engagement's PM or consultants can render its report."))
     if language not in ReportVersion.Language.values:
         raise ValidationError({"language": _("Choose Chinese or English.")})
+    if kind not in ReportVersion.Kind.values:
+        raise ValidationError({"kind": _("Choose the acceptance report or the assessment report.")})
     with transaction.atomic():
         Engagement.objects.select_for_update().get(pk=engagement.pk)  # numbers stay unique and gapless
-        number = (engagement.report_versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = ReportVersion.objects.create(engagement=engagement, number=number, language=language,
+        number = (engagement.report_versions.filter(kind=kind).aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ReportVersion.objects.create(engagement=engagement, kind=kind, number=number, language=language,
                                                requested_by=user)
         version.record_transition("", ReportVersion.Status.RENDERING, actor=user, reason=N_("Render requested."))
         if enqueue:
@@ -61,6 +71,22 @@ def _enqueue_render(version_id: int) -> None:
     current_app.send_task(RENDER_TASK, args=[version_id])
 
 
+def build_version_data(version: ReportVersion) -> dict:
+    """The data of a version, gathered by its kind's builder."""
+    build = build_assessment_data if version.kind == ReportVersion.Kind.ASSESSMENT else build_report_data
+    return build(version.engagement, number=version.number, language=version.language)
+
+
+def template_of(version: ReportVersion) -> str:
+    """The Jinja2 template (``templates/reports/pdf/``) of a version's kind."""
+    return ASSESSMENT_TEMPLATE if version.kind == ReportVersion.Kind.ASSESSMENT else "acceptance.html"
+
+
+def version_html(version: ReportVersion) -> str:
+    """A rendered version's HTML, again, from the data stored with it."""
+    return render_html(version.data, template=template_of(version))
+
+
 def render_version(version_id: int) -> ReportVersion:
     """Render a version once: its data, HTML and PDF. A version that left 'rendering' is
     never rendered again (a new render is a new version). The render runs outside any
@@ -70,9 +96,9 @@ def render_version(version_id: int) -> ReportVersion:
         return version
     try:
         with translation.override(version.language):
-            data = build_report_data(version.engagement, number=version.number, language=version.language)
+            data = build_version_data(version)
             json.dumps(data, allow_nan=False)  # what the JSONField stores: checked before anything is saved
-            pdf = render_pdf(render_html(data))
+            pdf = render_pdf(render_html(data, template=template_of(version)))
         with transaction.atomic():
             states.move(version, ReportVersion.Status.DRAFT, reason=N_("Rendered."), data=data, pdf=pdf,
                         sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=timezone.now())
@@ -119,15 +145,17 @@ def check_issue(user, version: ReportVersion, request_meta: dict | None = None) 
         if version.status != ReportVersion.Status.DRAFT:
             raise ValidationError(_("Only a rendered draft can be issued; this version is %(status)s.")
                                   % {"status": version.get_status_display()})
-        _require_pass(version)
-        if not ((version.data or {}).get("engagement") or {}).get("conclusions"):
-            raise ValidationError(_("Write the conclusions and recommendations before issuing the report, then "
-                                    "render a new version: the customer signs what the report says."))
+        if version.kind == ReportVersion.Kind.ACCEPTANCE:
+            _require_pass(version)
+            if not ((version.data or {}).get("engagement") or {}).get("conclusions"):
+                raise ValidationError(_("Write the conclusions and recommendations before issuing the report, then "
+                                        "render a new version: the customer signs what the report says."))
         _move(version, ReportVersion.Status.ISSUED, actor=user, issued_by=user, issued_at=timezone.now())
-        # The criteria this report was judged by are now the customer's: changing them starts a new version.
-        Engagement.objects.filter(pk=version.engagement_id,
-                                  criteria_version=(version.data or {}).get("criteria_version")).update(
-            criteria_issued=True)
+        if version.kind == ReportVersion.Kind.ACCEPTANCE:
+            # The criteria this report was judged by are now the customer's: changing them starts a new version.
+            Engagement.objects.filter(pk=version.engagement_id,
+                                      criteria_version=(version.data or {}).get("criteria_version")).update(
+                criteria_issued=True)
         _append_event(version, action=SignOffEvent.Action.ISSUED, user=user, **_client(request_meta))
         transaction.on_commit(lambda: _notify_contacts(version))
     return version
@@ -137,6 +165,16 @@ def _notify_contacts(version: ReportVersion) -> None:
     contacts = User.objects.filter(role=User.Role.CUSTOMER, customer=version.engagement.customer_id, is_active=True)
     for contact in contacts.exclude(email=""):
         with translation.override(contact.language or settings.LANGUAGE_CODE):
+            if version.kind == ReportVersion.Kind.ASSESSMENT:
+                send_mail(
+                    _("Migration assessment report %(code)s v%(number)s is ready for you to read")
+                    % {"code": version.engagement.code, "number": version.number},
+                    _("Please read the migration assessment report of %(title)s in the portal and acknowledge it.")
+                    % {"title": version.engagement.title}
+                    + f"\n\n{settings.PORTAL_URL}{reverse('version_detail', args=[version.uuid])}",
+                    settings.DEFAULT_FROM_EMAIL, [contact.email],
+                )
+                continue
             send_mail(
                 _("Acceptance report %(code)s v%(number)s is ready for your sign-off")
                 % {"code": version.engagement.code, "number": version.number},
@@ -235,6 +273,24 @@ def check_reject(user, version: ReportVersion, *, password: str, comment: str,
     return event
 
 
+@transaction.atomic
+def check_acknowledge(user, version: ReportVersion, request_meta: dict | None = None) -> SignOffEvent:
+    """A contact of the customer acknowledges an issued assessment report they have read whole:
+    an event on the hash chain (who, when, from where, and the SHA-256 of the version they read),
+    and the version becomes acknowledged."""
+    access.require(user, "acknowledge", version)
+    version = ReportVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+    if version.status != ReportVersion.Status.ISSUED:
+        raise ValidationError(_("This version is %(status)s: it cannot be acknowledged.")
+                              % {"status": version.status_label})
+    if not review.has_seen_every_page(user, version):
+        raise ValidationError(_("Read every page of the report (or download its PDF) before you acknowledge it."))
+    event = _append_event(version, action=SignOffEvent.Action.ACKNOWLEDGED, user=user,
+                          signer_name=(user.get_full_name() or user.username)[:100], **_client(request_meta))
+    _move(version, ReportVersion.Status.ACKNOWLEDGED, actor=user, at=event.at)
+    return event
+
+
 def _signed_pdf(version: ReportVersion, event: SignOffEvent) -> bytes:
     """The issued PDF, byte for byte its pages, with a sign-off page appended."""
     page = render_pdf(render_html(version.data, signoff={
@@ -261,8 +317,12 @@ def verify_pdf(raw: bytes) -> dict:
     if version is None:
         return {"sha256": digest, "known": False}
     signature = event or version.events.filter(action=SignOffEvent.Action.SIGNED).first()
+    acknowledgement = version.events.filter(action=SignOffEvent.Action.ACKNOWLEDGED).first()
     return {
         "sha256": digest, "known": True, "kind": "signed copy" if event else "original",
+        "report_kind": version.kind,
+        "acknowledged_by": acknowledgement.signer_name if acknowledgement else None,
+        "acknowledged_at": acknowledgement.at if acknowledgement else None,
         "engagement": version.engagement.code, "version": version.number, "status": version.status,
         "issued": version.issued_at is not None,
         "signed_by": signature.signer_name if signature else None,

@@ -27,4 +27,5 @@ urlpatterns = [
     path("reports/<uuid:uuid>/issue/", views.version_issue, name="version_issue"),
     path("reports/<uuid:uuid>/sign/", views.version_decide, {"decision": "sign"}, name="version_sign"),
     path("reports/<uuid:uuid>/reject/", views.version_decide, {"decision": "reject"}, name="version_reject"),
+    path("reports/<uuid:uuid>/acknowledge/", views.version_acknowledge, name="version_acknowledge"),
 ]

@@ -1,5 +1,6 @@
-"""Acceptance reports in the browser: render, issue, preview, download, sign off or reject,
-and verify a PDF. Views parse input and call ``reports.services``."""
+"""Reports in the browser: render, issue, preview, download, sign off or reject (the acceptance
+report), acknowledge (the migration assessment report), and verify a PDF. Views parse input and
+call ``reports.services``."""
 
 import logging
 
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -22,7 +24,6 @@ from engagements.models import Engagement
 
 from . import review, services
 from .models import ReportVersion, SignOffEvent
-from .rendering import render_html
 
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
 
@@ -31,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 class RenderForm(forms.Form):
     language = forms.ChoiceField(label=gettext_lazy("Language"), choices=ReportVersion.Language.choices)
+    # Which report: the acceptance report unless the form says otherwise.
+    kind = forms.ChoiceField(choices=ReportVersion.Kind.choices, required=False, widget=forms.HiddenInput)
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ReportVersion.Kind.ACCEPTANCE
 
 
 class SignOffForm(forms.Form):
@@ -68,23 +74,36 @@ def engagement_reports(request, uuid):
     engagement = access.get_or_404(request.user, Engagement, related=("customer",), uuid=uuid)
     form = RenderForm(request.POST or None, initial={"language": request.user.language or "zh-hans"})
     if request.method == "POST" and form.is_valid():
-        services.check_request_render(request.user, engagement, form.cleaned_data["language"])
+        kind = form.cleaned_data["kind"]
+        services.check_request_render(request.user, engagement, form.cleaned_data["language"], kind=kind)
         messages.success(request, _("A new version is being rendered; this page shows it when it is ready."))
-        return redirect("engagement_reports", uuid=engagement.uuid)
+        anchor = "#assessment-report" if kind == ReportVersion.Kind.ASSESSMENT else ""
+        return redirect(reverse("engagement_reports", kwargs={"uuid": engagement.uuid}) + anchor)
+    if form.is_bound and form.data.get("kind") == ReportVersion.Kind.ASSESSMENT:
+        form.auto_id = "assessment_%s"
+        return _reports_page(request, engagement, assessment_form=form)
     return _reports_page(request, engagement, form=form)
 
 
-def _reports_page(request, engagement, *, form=None, writeup_form=None, status=200):
-    """An engagement's report versions, the render form and, for whoever may render, the write-up."""
-    versions = access.scope(request.user, ReportVersion).filter(engagement=engagement)
+def _reports_page(request, engagement, *, form=None, assessment_form=None, writeup_form=None, status=200):
+    """An engagement's report versions (acceptance, then assessment), the render forms and, for
+    whoever may render, the acceptance report's write-up."""
+    in_scope = access.scope(request.user, ReportVersion).filter(engagement=engagement)
+    versions = in_scope.filter(kind=ReportVersion.Kind.ACCEPTANCE)
+    assessment_versions = in_scope.filter(kind=ReportVersion.Kind.ASSESSMENT)
     can_render = access.can(request.user, "change", engagement)
     if can_render and writeup_form is None:
         writeup_form = WriteUpForm(instance=engagement)
+    language = request.user.language or "zh-hans"
     return render(request, "reports/engagement_reports.html", {
-        "engagement": engagement, "versions": versions, "can_render": can_render,
-        "form": form or RenderForm(initial={"language": request.user.language or "zh-hans"}),
+        "engagement": engagement, "versions": versions, "assessment_versions": assessment_versions,
+        "can_render": can_render,
+        "form": form or RenderForm(initial={"language": language}),
+        "assessment_form": assessment_form or RenderForm(initial={"language": language,
+                                                                  "kind": ReportVersion.Kind.ASSESSMENT},
+                                                         auto_id="assessment_%s"),
         "writeup_form": writeup_form if can_render else None,
-        "rendering": versions.filter(status=ReportVersion.Status.RENDERING).exists(),
+        "rendering": in_scope.filter(status=ReportVersion.Status.RENDERING).exists(),
     }, status=status)
 
 
@@ -110,7 +129,11 @@ def _detail_context(request, version: ReportVersion, **overrides) -> dict:
     the deciding contact has been served every page: ``reports.review``)."""
     pages = review.pages(version)
     can_decide = version.status == ReportVersion.Status.ISSUED and access.can(request.user, "decide", version)
+    can_acknowledge = (version.status == ReportVersion.Status.ISSUED
+                       and access.can(request.user, "acknowledge", version))
     context = {
+        "can_acknowledge": can_acknowledge,
+        "acknowledged": version.events.filter(action=SignOffEvent.Action.ACKNOWLEDGED).select_related("user").first(),
         "version": version, "engagement": version.engagement, "events": version.events.select_related("user"),
         "transitions": version.transitions.select_related("actor"),
         "sign_form": SignOffForm(), "reject_form": RejectForm(), "can_decide": can_decide,
@@ -118,7 +141,8 @@ def _detail_context(request, version: ReportVersion, **overrides) -> dict:
         "pages": pages, "page_count": len(pages),
     }
     context.update(overrides)
-    context["reviewed"] = bool(context["can_decide"]) and review.has_seen_every_page(request.user, version, len(pages))
+    context["reviewed"] = (bool(context["can_decide"] or context["can_acknowledge"])
+                           and review.has_seen_every_page(request.user, version, len(pages)))
     return context
 
 
@@ -140,7 +164,7 @@ def version_page(request, uuid, number):
     except review.PageRenderError:
         logger.exception("Page %s of report version %s could not be rendered", number, version.uuid)
         return HttpResponse(status=503)
-    if version.status == ReportVersion.Status.ISSUED and access.can(request.user, "decide", version):
+    if version.status == ReportVersion.Status.ISSUED and access.can(request.user, "review", version):
         review.record_view(request.user, version, number)
     response = HttpResponse(png, content_type="image/png")
     # Every view reaches the server (and is recorded): no copy in the browser's cache.
@@ -155,7 +179,7 @@ def version_preview(request, uuid):
     version = _version(request, uuid)
     if not version.data:
         raise Http404
-    return HttpResponse(render_html(version.data))
+    return HttpResponse(services.version_html(version))
 
 
 @login_required
@@ -188,7 +212,23 @@ def version_issue(request, uuid):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Issued for sign-off; the customer's contacts were notified."))
+        messages.success(request, _("Issued; the customer's contacts were notified.") if version.is_assessment
+                         else _("Issued for sign-off; the customer's contacts were notified."))
+    return redirect("version_detail", uuid=version.uuid)
+
+
+@login_required
+@require_POST
+def version_acknowledge(request, uuid):
+    """A contact of the customer acknowledges an issued assessment report they have read whole."""
+    version = _version(request, uuid)
+    access.require(request.user, "acknowledge", version)
+    try:
+        services.check_acknowledge(request.user, version, request.META)
+    except ValidationError as exc:
+        context = _detail_context(request, version, acknowledge_errors=exc.messages)
+        return render(request, "reports/version_detail.html", context, status=400)
+    messages.success(request, _("Acknowledged. Thank you."))
     return redirect("version_detail", uuid=version.uuid)
 
 
