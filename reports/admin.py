@@ -48,7 +48,7 @@ class PageViewInline(ReadOnly, admin.TabularInline):
 class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
     """Versions are immutable: rendered, issued and signed through the portal only."""
 
-    list_display = ["engagement", "number", "language", "status", "sha256", "rendered_at"]
+    list_display = ["engagement", "kind", "number", "language", "status", "sha256", "rendered_at"]
     list_filter = ["status", "language"]
     exclude = ["pdf", "data"]
     inlines = [TransitionInline, SignOffInline, PageViewInline]

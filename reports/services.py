@@ -161,6 +161,9 @@ def check_issue(user, version: ReportVersion, request_meta: dict | None = None) 
     return version
 
 
+ACCEPTABLE_STATUSES = (Engagement.Status.PLANNING, Engagement.Status.ACTIVE, Engagement.Status.ON_HOLD)
+
+
 def _notify_contacts(version: ReportVersion) -> None:
     contacts = User.objects.filter(role=User.Role.CUSTOMER, customer=version.engagement.customer_id, is_active=True)
     for contact in contacts.exclude(email=""):
@@ -257,6 +260,9 @@ def check_sign_off(user, version: ReportVersion, *, password: str, name: str, ti
                           signed_sha256=hashlib.sha256(signed).hexdigest(), **_client(request_meta))
     _move(version, ReportVersion.Status.SIGNED, actor=user, at=event.at)
     Engagement.objects.filter(pk=version.engagement_id).update(acceptance_signed_at=event.at)
+    # Signed off is accepted: one status, not "active" beside an "accepted" badge.
+    Engagement.objects.filter(pk=version.engagement_id, status__in=ACCEPTABLE_STATUSES).update(
+        status=Engagement.Status.ACCEPTED)
     return event
 
 

@@ -40,3 +40,15 @@ def test_a_failing_verdict_still_exits_0_and_a_failed_render_or_bad_code_does_no
     assert ReportVersion.objects.filter(engagement=acceptance_ready, status="failed").count() == 1
     with pytest.raises(CommandError, match="NO-SUCH-CODE"):
         call_command("render_report", "NO-SUCH-CODE")
+
+
+def test_it_renders_the_migration_assessment_report_too(acceptance_ready, tmp_path, capsys):
+    out = tmp_path / "assessment.pdf"
+    call_command("render_report", acceptance_ready.code, "--language", "en", "--kind", "assessment",
+                 "--output", str(out))
+    version = ReportVersion.objects.get(engagement=acceptance_ready, kind="assessment")
+    assert version.status == "draft" and out.read_bytes() == bytes(version.pdf)
+    assert f"{acceptance_ready.code} assessment v1: rendered" in capsys.readouterr().out
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Migration assessment report" in text
+    assert not ReportVersion.objects.filter(engagement=acceptance_ready, kind="acceptance").exists()

@@ -93,7 +93,8 @@ def test_sign_off_records_everything_and_closes_acceptance(pm, contact, acceptan
     assert version.status == "signed"
     assert (event.signer_name, event.ip, event.user_agent, event.version_sha256) == (
         "张伟", "10.1.2.3", "pytest", version.sha256)
-    assert Engagement.objects.get(pk=acceptance_ready.pk).acceptance_signed_at == event.at
+    engagement = Engagement.objects.get(pk=acceptance_ready.pk)
+    assert (engagement.acceptance_signed_at, engagement.status) == (event.at, Engagement.Status.ACCEPTED)
     signed = bytes(event.signed_pdf)
     assert signed != bytes(version.pdf) and event.signed_sha256 != version.sha256
     text = pdf_text(signed, tmp_path)
