@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .models import (
+    FirmProfile,
     CloudLine,
     Quote,
     QuoteEvent,
@@ -56,8 +57,8 @@ class ReportVersionAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(RateCardItem)
 class RateCardItemAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "category", "rate", "valid_from", "valid_to"]
-    list_filter = ["category"]
+    list_display = ["code", "name_zh", "name_en", "category", "rate", "placeholder", "valid_from", "valid_to"]
+    list_filter = ["category", "placeholder"]
 
     def get_readonly_fields(self, request, obj=None):
         """A rate in use by a quote stays as it was quoted: a new price is a new row with a later
@@ -106,3 +107,11 @@ class ReauthEventAdmin(ReadOnly, admin.ModelAdmin):
 
     list_display = ["at", "user", "kind", "purpose", "ip", "actor"]
     list_filter = ["kind", "purpose"]
+
+
+@admin.register(FirmProfile)
+class FirmProfileAdmin(admin.ModelAdmin):
+    list_display = ["name_zh", "name_en", "tax_number", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not FirmProfile.objects.exists()  # one firm: the portal's

@@ -26,6 +26,7 @@ from engagements.models import MigrationModel, Stage
 from workers.models import AscendHost, EnvSnapshot
 
 from .rendering import CATEGORIES as OFFICIAL_CATEGORIES
+from .rendering import firm_data
 
 TEMPLATE = "assessment.html"
 # The most findings the report lists one by one (the rest are counted, and shown in the portal).
@@ -99,7 +100,7 @@ def build_assessment_data(engagement, *, number: int, language: str) -> dict:
     """Everything the assessment report shows, as plain JSON in the report's language; stored
     with the version it renders. JSON-safe by construction: ``jsonable`` refuses anything else."""
     with translation.override(language):
-        return jsonable(_data(engagement, number, language))
+        return jsonable({**_data(engagement, number, language), "firm": firm_data(language)})
 
 
 def _data(engagement, number: int, language: str) -> dict:

@@ -20,7 +20,7 @@ from common.templatetags.portal import percent
 from engagements.models import StageKey, User, WorkLog
 
 from . import money
-from .rendering import render_html, render_pdf
+from .rendering import firm_data, render_html, render_pdf
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
@@ -176,6 +176,8 @@ def quote_pdf(quote, language: str = "zh-hans") -> bytes:
         "cloud": [{**c, "monthly_cost": money.yuan(c["monthly_cost"]), "total_yuan": money.yuan(c["total"])}
                   for c in rows["cloud"]],
         "totals": {k: money.yuan(v) for k, v in rows["totals"].__dict__.items()},
+        "placeholder_prices": quote.lines.filter(item__placeholder=True).exists(),
+        "firm": firm_data(language),
     }
     return render_pdf(render_html(data, template="quote.html"))
 

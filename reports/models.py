@@ -217,6 +217,45 @@ class SignOffEvent(models.Model):
 
 # --- rate card and quotes ---------------------------------------------------------------------
 
+class FirmProfile(models.Model):
+    """The issuing firm, kept in one place for the quote and report PDFs: one row (``current()``)."""
+
+    name_zh = models.CharField(_("firm name (Chinese)"), max_length=200, blank=True)
+    name_en = models.CharField(_("firm name (English)"), max_length=200, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    tax_number = models.CharField(_("taxpayer identification number"), max_length=40, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=200, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=60, blank=True)
+    payment_terms = models.TextField(_("payment terms"), blank=True,
+                                     help_text=_("e.g. 30% on signing, 70% within 30 days of acceptance"))
+    logo = models.FileField(_("logo"), upload_to="firm/", blank=True,
+                            help_text=_("A PNG or JPEG, shown at the top of quotes and reports"))
+    seal_label = models.CharField(_("seal and signature area"), max_length=100, blank=True,
+                                  help_text=_("e.g. 公司盖章 / Company seal; empty leaves the area out"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("issuing firm")
+        verbose_name_plural = _("issuing firm")
+
+    def __str__(self) -> str:
+        return self.name_en or self.name_zh or "—"
+
+    @classmethod
+    def current(cls) -> "FirmProfile":
+        return cls.objects.order_by("pk").first() or cls()
+
+    def name(self, language: str) -> str:
+        first, second = (self.name_zh, self.name_en) if language == "zh-hans" else (self.name_en, self.name_zh)
+        return first or second
+
+    def as_data(self, language: str) -> dict:
+        """What a PDF prints of the firm (a report version keeps it as it was when rendered)."""
+        return {"name": self.name(language), "address": self.address, "tax_number": self.tax_number,
+                "bank_name": self.bank_name, "bank_account": self.bank_account, "payment_terms": self.payment_terms,
+                "seal_label": self.seal_label, "logo": self.logo.name if self.logo else ""}
+
+
 class RateCardItem(models.Model):
     """A service priced per person-day (元/人天). A new rate is a new row with a later
     ``valid_from``; quotes keep the rate they were made with."""
@@ -235,6 +274,10 @@ class RateCardItem(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    placeholder = models.BooleanField(
+        _("placeholder price"), default=False,
+        help_text=_("The price is an example, not the firm's own; a quote using it says so. A new row with the "
+                    "real price replaces it."))
 
     class Meta:
         ordering = ["position", "code", "-valid_from"]
@@ -300,6 +343,11 @@ class Quote(models.Model):
             models.UniqueConstraint(fields=["engagement"], condition=models.Q(status="accepted"),
                                     name="one_accepted_quote_per_engagement"),
         ]
+
+    @property
+    def uses_placeholder_prices(self) -> bool:
+        """A line prices a rate-card row that is an example, not the firm's own price."""
+        return self.lines.filter(item__placeholder=True).exists()
 
     def __str__(self) -> str:
         return f"{self.number} v{self.version}"

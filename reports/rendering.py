@@ -5,6 +5,7 @@ from the HTML with WeasyPrint. Charts are SVG drawn here, server-side.
 Every figure carries its source: the job (uuid), the raw log's SHA-256 and the parser.
 """
 
+import base64
 from pathlib import Path
 
 import jinja2
@@ -24,6 +25,8 @@ from engagements.models import Deliverable
 from tuning.reporting import report_section as tuning_evidence
 from workers import kinds
 from workers.models import EnvSnapshot
+
+from .models import FirmProfile
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "reports" / "pdf"  # Jinja2, not Django
 
@@ -95,7 +98,24 @@ def build_report_data(engagement, *, number: int, language: str) -> dict:
     """Everything the report shows, as plain JSON in the report's language; stored with the
     version it renders. JSON-safe by construction: ``jsonable`` refuses anything else."""
     with translation.override(language):
-        return jsonable(_report_data(engagement, number, language))
+        return jsonable({**_report_data(engagement, number, language), "firm": firm_data(language)})
+
+
+def firm_data(language: str) -> dict:
+    """The issuing firm as a PDF prints it, its logo inlined (a version keeps it as it was)."""
+    firm = FirmProfile.current()
+    data = firm.as_data(language)
+    data["logo_uri"] = ""
+    if firm.logo:
+        try:
+            with firm.logo.open("rb") as fh:
+                raw = fh.read(2 * 1024 * 1024)
+        except OSError:
+            raw = b""
+        kind = "png" if raw.startswith(b"\x89PNG") else "jpeg" if raw.startswith(b"\xff\xd8") else ""
+        if kind:
+            data["logo_uri"] = f"data:image/{kind};base64,{base64.b64encode(raw).decode()}"
+    return data
 
 
 CRITERION_LABELS = {

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import quote_views, views
+from . import firm_views, quote_views, views
 
 urlpatterns = [
     path("quotes/", quote_views.quote_list, name="quote_list"),
+    path("firm/", firm_views.firm_settings, name="firm_settings"),
     path("quotes/<uuid:uuid>/", quote_views.quote_detail, name="quote_detail"),
     path("quotes/<uuid:uuid>/send/", quote_views.quote_action, {"action": "send"}, name="quote_send"),
     path("quotes/<uuid:uuid>/revise/", quote_views.quote_action, {"action": "revise"}, name="quote_revise"),

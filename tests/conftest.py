@@ -302,3 +302,4 @@ def rate_card(db):
     from django.apps import apps
 
     importlib.import_module("reports.migrations.0004_seed_rate_card").seed(apps, None)
+    importlib.import_module("reports.migrations.0013_firm_profile_and_placeholder_prices").mark_placeholders(apps, None)

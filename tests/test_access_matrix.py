@@ -431,6 +431,7 @@ ROWS = [
     page("engagement_close", "post", lambda w: (url("engagement_close", uuid=eng(w)), {"confirm": "on"}), MANAGE,
          unchanged=lambda w: type(w.engagement).objects.get(pk=w.engagement.pk).status != "closed"),
     page("customer_list", "get", lambda w: (url("customer_list"), None), PM_LIST),
+    page("firm_settings", "get", lambda w: (url("firm_settings"), None), PM_LIST),
     page("customer_detail", "get", lambda w: (url("customer_detail", uuid=w.customer_a.uuid), None), PM_LIST),
     page("contact_reinvite", "post", lambda w: (url("contact_reinvite", uuid=w.customer_a.uuid,
                                                     user_id=w.contact.pk), {}), PM_LIST),
