@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .models import (
-    FirmProfile,
     CloudLine,
+    FirmProfile,
     Quote,
     QuoteEvent,
     QuoteLine,

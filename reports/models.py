@@ -344,13 +344,13 @@ class Quote(models.Model):
                                     name="one_accepted_quote_per_engagement"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.number} v{self.version}"
+
     @property
     def uses_placeholder_prices(self) -> bool:
         """A line prices a rate-card row that is an example, not the firm's own price."""
         return self.lines.filter(item__placeholder=True).exists()
-
-    def __str__(self) -> str:
-        return f"{self.number} v{self.version}"
 
     @property
     def is_frozen(self) -> bool:

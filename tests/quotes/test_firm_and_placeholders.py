@@ -15,7 +15,8 @@ from reports.models import FirmProfile, RateCardItem
 
 pytestmark = pytest.mark.django_db
 
-FIRM = {"name_zh": "昇腾迁移服务有限公司", "name_en": "Ascend Migration Services Ltd", "address": "深圳市南山区科技园 1 号",
+FIRM = {"name_zh": "昇腾迁移服务有限公司", "name_en": "Ascend Migration Services Ltd",
+        "address": "深圳市南山区科技园 1 号",
         "tax_number": "91440300MA5XXXXX1A", "bank_name": "招商银行深圳分行", "bank_account": "7559 0000 1234 5678",
         "payment_terms": "30% on signing, 70% within 30 days of acceptance", "seal_label": "公司盖章 / Company seal"}
 
