@@ -73,3 +73,73 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// The quote editor adds up as you type: each line's total, the services, the tax, the cloud
+// resources and the total, by the portal's own rules (reports/money.py): a service line is
+// person-days x rate x (1 - discount), a cloud line monthly cost x months, each rounded
+// half-up to the fen; tax is on the services. Amounts are counted in fen, as integers. The
+// server computes again on save; this is what the user will see then.
+(function () {
+  function fen(value) { return Math.round(value * 100 + 1e-7 * Math.sign(value)); }
+  function number(input, fallback) {
+    if (!input) return fallback;
+    var text = input.value.trim().replace(/,/g, "");
+    if (text === "") return fallback;
+    var value = Number(text);
+    return isFinite(value) ? value : NaN;
+  }
+  function money(cents) {
+    var sign = cents < 0 ? "-" : "", whole = Math.floor(Math.abs(cents) / 100), part = Math.abs(cents) % 100;
+    return sign + "¥" + whole.toLocaleString("en-US") + "." + String(part).padStart(2, "0");
+  }
+  function field(row, name) { return row.querySelector('[name$="-' + name + '"]'); }
+  function recompute() {
+    var form = document.querySelector('[data-testid="lines-form"]');
+    if (!form) return;
+    var rates = JSON.parse((document.getElementById("quote-rates") || {}).textContent || "{}");
+    var taxInput = document.querySelector('[name="tax_rate"]');
+    var taxRate = taxInput ? number(taxInput, NaN) / 100 : Number(form.querySelector("[data-quote-tax]").dataset.quoteTax);
+    var services = 0, cloud = 0, broken = false;
+    form.querySelectorAll("[data-quote-line]").forEach(function (row) {
+      var item = field(row, "item"), cell = row.querySelector("[data-line-total]");
+      if (!item || !item.value) { cell.textContent = ""; return; }
+      var days = number(field(row, "person_days"), 0), rate = number(field(row, "rate"), Number(rates[item.value] || 0));
+      var discount = number(field(row, "discount"), 0) / 100;
+      if (isNaN(days) || isNaN(rate) || isNaN(discount)) { cell.textContent = "?"; broken = true; return; }
+      var total = fen(days * rate * (1 - discount));
+      services += total;
+      cell.textContent = money(total);
+    });
+    form.querySelectorAll("[data-cloud-line]").forEach(function (row) {
+      var cell = row.querySelector("[data-line-total]"), cost = number(field(row, "monthly_cost"), null);
+      if (cost === null) { cell.textContent = ""; return; }
+      var months = number(field(row, "months"), 1);
+      if (isNaN(cost) || isNaN(months)) { cell.textContent = "?"; broken = true; return; }
+      var total = fen(cost * months);
+      cloud += total;
+      cell.textContent = money(total);
+    });
+    var tax = isNaN(taxRate) ? NaN : Math.round(services * taxRate + 1e-7);
+    var shown = {services: money(services), cloud: money(cloud), tax: isNaN(tax) ? "?" : money(tax),
+                 total: (broken || isNaN(tax)) ? "?" : money(services + tax + cloud)};
+    Object.keys(shown).forEach(function (key) {
+      var target = document.querySelector('[data-live="' + key + '"]');
+      if (target) target.textContent = shown[key];
+    });
+    var note = document.querySelector('[data-testid="totals-note"]');
+    if (note) note.hidden = false;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.closest('[data-testid="lines-form"]') || event.target.name === "tax_rate") recompute();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.closest('[data-testid="lines-form"]')) recompute();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector('[data-testid="lines-form"]')) {
+      recompute();
+      var note = document.querySelector('[data-testid="totals-note"]');
+      if (note) note.hidden = true;
+    }
+  });
+})();
