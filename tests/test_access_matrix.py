@@ -631,6 +631,11 @@ ROWS = [
 
     # --- config/api.py: the API ------------------------------------------------------------------
     api("customer-list", "get", lambda w: (url("customer-list"), None), LIST),
+    api("customer-list_post", "post", lambda w: (url("customer-list"), {"name": "New Customer Ltd"}), PM_LIST,
+        name="customer-list"),
+    api("customer-invite", "post", lambda w: (url("customer-invite", uuid=w.customer_a.uuid),
+                                              {"email": "new.contact@example.com"}),
+        {**MANAGE, "customer_other": 404, "consultant_other": 404}),
     api("customer-detail", "get", lambda w: (url("customer-detail", uuid=w.engagement.customer.uuid), None), READ),
     api("engagement-list", "get", lambda w: (url("engagement-list"), None), LIST),
     api("engagement-list_post", "post", lambda w: (url("engagement-list"), {}), PM_LIST, name="engagement-list"),

@@ -4,6 +4,7 @@ for shape here and then go through the ``check_*`` services, which decide the re
 Fields listed in ``Meta.staff_only_fields`` are what the HTML pages show only to the
 service provider's staff: customer contacts never receive them."""
 
+from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
@@ -71,6 +72,25 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["uuid", "name", "short_name"]
+
+
+class InviteContactSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=[("", "—"), *settings.LANGUAGES], required=False, allow_blank=True)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    invited = serializers.SerializerMethodField(help_text="True until the contact has set a password")
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "first_name", "last_name", "customer", "invited"]
+
+    def get_invited(self, user) -> bool:
+        return not user.has_usable_password()
 
 
 @extend_schema_serializer(deprecate_fields=["actual_person_days"])

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from common import access
 from common.api import ScopedViewSet
 
-from .. import services
+from .. import services, setup
 from ..models import ChecklistItem, Customer, Engagement, MigrationModel, Risk, Stage, WorkLog
 from . import filters, serializers
 
@@ -26,12 +26,30 @@ class TokenView(ObtainAuthToken):
 
 
 class CustomerViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Customer organisations: PMs see all, everyone else those of the engagements they see."""
+    """Customer organisations: PMs see all, everyone else those of the engagements they see.
+    A PM adds customers and invites their contacts (an e-mail with a one-time link)."""
 
     model = Customer
     serializer_class = serializers.CustomerSerializer
     lookup_field = "uuid"
     ordering_fields = ["name"]
+    object_actions = {"invite": "manage"}
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        access.require(request.user, "manage", Customer, _("Only a project manager can add customers."))
+        serializer.is_valid(raise_exception=True)
+        customer = setup.check_create_customer(request.user, serializer.validated_data)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.InviteContactSerializer, responses=serializers.ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def invite(self, request, uuid=None):
+        customer = self.get_object()
+        serializer = serializers.InviteContactSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = setup.check_invite_contact(request.user, customer, serializer.validated_data)
+        return Response(serializers.ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
 
 
 class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

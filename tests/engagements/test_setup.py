@@ -115,3 +115,25 @@ def test_closing_an_engagement(client, pm, consultant, engagement):
     assert Engagement.objects.get(pk=engagement.pk).status == "closed"
     with pytest.raises(ValidationError):
         setup.check_close_engagement(pm, Engagement.objects.get(pk=engagement.pk))
+
+
+def test_the_api_adds_a_customer_and_invites_a_contact_for_a_pm_only(pm, consultant, customer_a,
+                                                                      django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(consultant)
+    assert api.post("/api/customers/", {"name": "Nope Ltd"}, format="json").status_code == 403
+    api.force_authenticate(pm)
+    created = api.post("/api/customers/", {"name": "Port Authority", "short_name": "port"}, format="json")
+    assert created.status_code == 201
+    customer = Customer.objects.get(uuid=created.json()["uuid"])
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = api.post(f"/api/customers/{customer.uuid}/invite/", {"email": "Zhou@port.example.cn"}, format="json")
+    assert invited.status_code == 201 and invited.json()["invited"] is True
+    assert invited.json()["customer"] == str(customer.uuid)
+    assert mail.outbox[-1].to == ["zhou@port.example.cn"]
+    again = api.post(f"/api/customers/{customer.uuid}/invite/", {"email": "zhou@port.example.cn"}, format="json")
+    assert again.status_code == 400 and "email" in again.json()
+    assert api.post(f"/api/customers/{customer.uuid}/invite/", {"email": "not an address"},
+                    format="json").status_code == 400
