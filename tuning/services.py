@@ -6,10 +6,7 @@ from the host. Parsers are the pure ones of ``assessments.parsers``; a file they
 becomes a ``ValidationError`` on the upload's field, and nothing is written.
 """
 
-import csv
 import hashlib
-import io
-import itertools
 import json
 from collections.abc import Callable
 
@@ -103,39 +100,39 @@ def accuracy_summary(source_factory: Callable, field: str = "file") -> dict:
     return jsonable(summary.as_dict(), "summary")
 
 
-# AccuracyRow's columns as COPY writes them, in this order; the text columns are NOT NULL.
+# AccuracyRow's columns as COPY reads them, in this order; the text columns are NOT NULL.
 ROW_COLUMNS = ("comparison_id", "position", "npu_name", "op", "bench_name", "npu_dtype", "npu_shape", "cosine",
                "max_abs_err", "max_rel_err", "mean_rel_err", "one_thousandth", "five_thousandths", "result",
                "raw_result", "overflow", "message", "stack")
 TEXT_COLUMNS = ("npu_name", "op", "bench_name", "npu_dtype", "npu_shape", "result", "raw_result", "message", "stack")
 COPY_ROWS = 2000  # rows per chunk handed to COPY
+COPY_SEPARATOR = "\x1f"  # the ASCII unit separator: no cell of a comparison holds it (else that row is quoted)
+COPY_NULL = "None"  # what str(None) writes; in a text column (FORCE_NOT_NULL) it stays the text "None"
+COPY_OPTIONS = (f"FORMAT csv, DELIMITER E'\\x{ord(COPY_SEPARATOR):02x}', NULL '{COPY_NULL}', "
+                f"FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)})")
+
+
+def _quoted(value) -> str:
+    return '"' + value.replace('"', '""') + '"' if isinstance(value, str) else str(value)
 
 
 class ComparisonRows:
-    """One pass over a comparison file: its rows as the CSV that ``COPY ... FROM STDIN`` reads,
-    ``COPY_ROWS`` at a time (memory stays flat for a million rows), and the parser's summary of
-    them (``summary()``, once read to the end).
+    """A comparison file's rows (``msprobe.scan_compare``, one pass) as the CSV that ``COPY ...
+    FROM STDIN`` reads, ``COPY_ROWS`` rows a chunk (memory stays flat for a million rows); once
+    read to the end, ``summary()`` is the parser's summary of them.
 
-    The rows and the summary are exactly ``msprobe.iter_compare_rows`` and ``parse_compare``'s
-    (``tests/tuning/test_import_speed_paths.py`` checks both), made in one pass straight from the
-    cells: building a ``CompareRow`` per row, then reading the file again for the summary,
-    takes more than the 10 s a million rows may take. Floats go out as Python writes them
-    (``inf``, ``-inf``, ``nan``, which PostgreSQL reads), None as an unquoted empty field (NULL);
-    the text columns are ``FORCE_NOT_NULL``, so an empty text stays "". An exception raised
-    while reading is kept in ``error`` (psycopg2 reports it only as a cancelled COPY)."""
+    A row is its values as ``str()`` writes them, separated by ``COPY_SEPARATOR``: floats as
+    Python writes them (``inf``, ``-inf``; NaN is already None), None as ``None`` (``COPY_NULL``:
+    NULL, except in the text columns, which are ``FORCE_NOT_NULL``). A chunk holding a quote, a
+    carriage return, a newline or the separator inside a value has those rows' text quoted.
+    The text is cut to its column's length. An exception raised while reading is kept in
+    ``error`` (psycopg2 reports it only as a cancelled COPY)."""
 
     def __init__(self, source, comparison_id: int):
         self.error: BaseException | None = None
-        table = self.table = msprobe._Table(source)
-        self.classify, self.overflow_of = msprobe._classifier(table), msprobe._overflow_reader(table)
-        self.cells = enumerate(table.rows(), start=1)
-        self.comparison_id = comparison_id
-        self.counts = dict.fromkeys(msprobe.RESULTS, 0)
-        self.rows = self.overflows = 0
-        self.checked = False
-        self.firsts: dict[str, tuple | None] = {"error": None, "warning": None, "overflow": None}
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
+        self.scan = msprobe.scan_compare(source, keep="all", chunk_rows=COPY_ROWS)
+        self.chunks = iter(self.scan)
+        self.prefix = f"{int(comparison_id)}{COPY_SEPARATOR}"
 
     def read(self, size: int = -1) -> bytes:
         """The next chunk of rows as CSV (psycopg2 asks for ``size`` bytes: it takes what it gets);
@@ -147,79 +144,27 @@ class ComparisonRows:
             raise
 
     def _chunk(self) -> str:
-        table, idx = self.table, self.table.index
-        classify, overflow_of, counts, firsts = self.classify, self.overflow_of, self.counts, self.firsts
-        has_index = "index" in idx
-        order_of = msprobe._order
-        name_i = idx["name"]
-        op_of = msprobe.op_of if table.format.startswith("msprobe") else None
-        text_i = [idx.get(key) for key in ("bench_name", "npu_dtype", "npu_shape", "message", "stack")]
-        bench_i, dtype_i, shape_i, message_i, stack_i = text_i
-        fraction, to_float = msprobe._fraction, msprobe.to_float
-        floats = [(idx.get(key), fraction if key in ("max_rel_err", "mean_rel_err") else to_float)
-                  for key in ("cosine", "max_abs_err", "max_rel_err", "mean_rel_err", "one_thousandth_ratio",
-                              "five_thousandths_ratio")]
-        floats = [(i, convert) if i is not None else None for i, convert in floats]
-        comparison_id = self.comparison_id
-        out = []
-        for position, cells in itertools.islice(self.cells, COPY_ROWS):
-            self.rows = position
-            result, raw = classify(cells)
-            counts[result] += 1
-            overflow = overflow_of(cells)
-            if overflow is not None:
-                self.checked = True
-                if overflow:
-                    self.overflows += 1
-            order = order_of(table, cells, position) if has_index else position
-            key = "error" if result == "error" else "warning" if result == "warning" else None
-            if key and (firsts[key] is None or (has_index and order < firsts[key][0])):
-                firsts[key] = (order, cells, result, raw, overflow)
-            if overflow and (firsts["overflow"] is None or (has_index and order < firsts["overflow"][0])):
-                firsts["overflow"] = (order, cells, result, raw, overflow)
-            name = cells[name_i].strip()
-            stack = cells[stack_i].strip() if stack_i is not None else ""
-            out.append((
-                comparison_id, order, name, op_of(name) if op_of else name,
-                cells[bench_i].strip() if bench_i is not None else "",
-                cells[dtype_i].strip()[:40] if dtype_i is not None else "",
-                cells[shape_i].strip()[:200] if shape_i is not None else "",
-                *[spec[1](cells[spec[0]]) if spec is not None else None for spec in floats],
-                result, raw.strip()[:40], overflow,
-                cells[message_i].strip() if message_i is not None else "",
-                stack if stack not in ("None", "N/A") else ""))
-        if not out:
+        chunk = next(self.chunks, None)
+        if chunk is None:
             return ""
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerows(out)
-        return self.buffer.getvalue()
+        sep, prefix = COPY_SEPARATOR, self.prefix
+        rows = [(order, name, op, bench, dtype[:40], shape[:200], cosine, max_abs, max_rel, mean_rel, one, five,
+                 result, raw[:40], overflow, message, stack)
+                for (order, name, op, bench, dtype, shape, cosine, max_abs, max_rel, mean_rel, _euc, one, five,
+                     result, raw, overflow, message, stack) in chunk]
+        lines = [sep.join(map(str, row)) for row in rows]
+        seps = len(ROW_COLUMNS) - 2  # per line, after the prefix
+        body = ("\n" + prefix).join(lines)
+        if ('"' in body or "\r" in body or body.count("\n") != len(lines) - 1
+                or body.count(sep) != seps * len(lines) + len(lines) - 1):
+            lines = [line if '"' not in line and "\r" not in line and "\n" not in line and line.count(sep) == seps
+                     else sep.join(map(_quoted, row)) for line, row in zip(lines, rows, strict=True)]
+            body = ("\n" + prefix).join(lines)
+        return prefix + body + "\n"
 
     def summary(self) -> dict:
         """``parse_compare(...).summary.as_dict()`` of the rows read (jsonable, as stored)."""
-        table = self.table
-        summary = msprobe.CompareSummary(format=table.format, mode=table.mode, columns=list(table.header),
-                                         unknown_columns=list(table.unknown), has_stack="stack" in table.index,
-                                         rows=self.rows, counts=dict(self.counts), overflows=self.overflows,
-                                         overflow_checked=self.checked)
-        for attr, key in (("first_mismatch", "error"), ("first_warning", "warning"), ("first_overflow", "overflow")):
-            found = self.firsts[key]
-            if found is not None:
-                setattr(summary, attr, msprobe._row(table, found[1], found[0], found[2], found[3], found[4]))
-        # the parser's notes (parse_compare), in its order
-        if table.mode == "unknown":
-            summary.warnings.append("Neither Cosine, Max diff nor NPU MD5 columns: the comparison mode is unknown.")
-        if "result" not in table.index and table.mode not in ("msaccucmp", "api_result"):
-            summary.warnings.append("No Result column: results are unknown.")
-        if table.mode == "msaccucmp" and "result" not in table.index:
-            summary.warnings.append("msaccucmp writes no result: pass/error derived from cosine similarity and max "
-                                    "absolute error with msprobe's thresholds (cosine 0.99 / 0.9, max abs error "
-                                    "0.001 / 1).")
-        if table.unknown:
-            summary.warnings.append("Columns not read: " + ", ".join(table.unknown))
-        if not self.rows:
-            summary.warnings.append("The file has a header but no rows.")
-        return jsonable(summary.as_dict(), "summary")
+        return jsonable(self.scan.summary.as_dict(), "summary")
 
 
 def store_accuracy_rows(comparison: AccuracyComparison, source) -> dict:
@@ -227,8 +172,7 @@ def store_accuracy_rows(comparison: AccuracyComparison, source) -> dict:
     streamed in chunks (inside the caller's transaction); the summary of the rows stored.
     ``CompareFileError`` / ``UnicodeDecodeError`` when the file is unreadable, also part-way."""
     rows = ComparisonRows(source, comparison.pk)
-    statement = (f"COPY {AccuracyRow._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH "
-                 f"(FORMAT csv, FORCE_NOT_NULL ({', '.join(TEXT_COLUMNS)}))")
+    statement = f"COPY {AccuracyRow._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH ({COPY_OPTIONS})"
     try:
         with connection.cursor() as cursor, connection.wrap_database_errors:
             cursor.cursor.copy_expert(statement, rows, size=1 << 16)  # the psycopg2 cursor under Django's

@@ -30,8 +30,9 @@ rows asked for are kept (``keep``). Cells with ``N/A``, ``NaN``, ``None`` or not
 import csv
 import math
 import re
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from operator import itemgetter
 
 from .profiler import normalise_header, skip_preamble, text_lines, to_float
 
@@ -169,6 +170,15 @@ def derive_result(cosine: float | None, max_abs_err: float | None) -> str:
     return "pass"
 
 
+# --- reading a comparison: one pass ---------------------------------------------------------------
+
+ROW_FIELDS = tuple(f.name for f in fields(CompareRow))  # a scanned row: a tuple of these, CompareRow(*row)
+TEXT_FIELDS = ("name", "bench_name", "npu_dtype", "npu_shape", "message", "stack")
+STAT_FIELDS = ("npu_max", "npu_min", "npu_mean", "npu_norm")  # msprobe's NPU statistics: overflow
+KEEPS = ("problems", "all", "none")
+CHUNK_ROWS = 2000
+
+
 def _fraction(text: str) -> float | None:
     value = to_float(text)
     if value is not None and text.strip().endswith("%"):
@@ -176,8 +186,34 @@ def _fraction(text: str) -> float | None:
     return value
 
 
+def _picker(indexes: list[int | None], default) -> Callable[[list[str]], tuple]:
+    """A function cells -> the tuple of the cells at ``indexes``, ``default`` where an index is None."""
+    present = [i for i in indexes if i is not None]
+    if len(present) > 1:
+        get = itemgetter(*present)
+    elif present:
+        only = present[0]
+
+        def get(cells):
+            return (cells[only],)
+    else:
+        def get(cells):
+            return ()
+    if len(present) == len(indexes):
+        return get
+    slots, n = [], 0
+    for i in indexes:
+        slots.append(n if i is not None else len(present))
+        n += i is not None
+    place, tail = itemgetter(*slots), (default,)
+
+    def pick(cells):
+        return place(get(cells) + tail)
+    return pick
+
+
 class _Table:
-    """The header read and understood; ``rows()`` yields the data rows as lists of cells."""
+    """The header read and understood; ``reader`` is left at the first data row."""
 
     def __init__(self, source):
         self.reader = csv.reader(skip_preamble(text_lines(source, CompareFileError, "comparison file")))
@@ -221,19 +257,6 @@ class _Table:
         self.empty_is_pass = "max diff" in cols and "cosine" not in cols
         self.width = len(header)
 
-    def rows(self) -> Iterator[list[str]]:
-        width, pad = self.width, [""] * self.width
-        try:
-            for cells in self.reader:
-                if len(cells) < width:
-                    if not cells or not any(c.strip() for c in cells):
-                        continue
-                    cells = cells + pad[len(cells):]
-                yield cells
-        except csv.Error as exc:
-            raise CompareFileError(f"The comparison file is not valid CSV near line {self.reader.line_num}: "
-                                   f"{exc}.") from None
-
 
 def _classifier(table: _Table):
     """A function cells -> (result, raw result) for this table's format."""
@@ -266,9 +289,9 @@ def _classifier(table: _Table):
 
     def classify(cells):
         raw = cells[result_i]
-        result = words.get(raw) or words.get(raw.strip().lower())
         if bench_i is not None and cells[bench_i] in NO_BENCH:
             return "unmatched", raw
+        result = words.get(raw) or words.get(raw.strip().lower())
         if result is None:
             result = "pass" if empty_is_pass and not raw.strip() else "unknown"
         return result, raw
@@ -276,6 +299,7 @@ def _classifier(table: _Table):
 
 
 def _overflow_reader(table: _Table):
+    """A function cells -> overflow: True, False, or None (not checked)."""
     idx = table.index
     if "overflow" in idx:
         col = idx["overflow"]
@@ -284,11 +308,12 @@ def _overflow_reader(table: _Table):
             word = cells[col].strip().upper()
             return True if word == "YES" else False if word == "NO" else None
         return overflow
-    stats = [idx[k] for k in ("npu_max", "npu_min", "npu_mean", "npu_norm") if k in idx]
+    stats = [idx[k] for k in STAT_FIELDS if k in idx]
     if not stats:
         return lambda cells: None
+    get = _picker(stats, "")
 
-    def overflow(cells):
+    def exact(cells):
         seen = False
         for i in stats:
             try:
@@ -299,43 +324,190 @@ def _overflow_reader(table: _Table):
                 return True
             seen = True
         return False if seen else None
+
+    def overflow(cells):
+        try:
+            total = sum(map(float, get(cells)))
+        except ValueError:  # a cell that is no number: cell by cell
+            return exact(cells)
+        # every statistic read: finite sum, none is inf or nan (else, or a sum too large: exact())
+        return False if total - total == 0 else exact(cells)
     return overflow
 
 
-def _row(table: _Table, cells: list[str], order: int, result: str, raw: str, overflow) -> CompareRow:
-    idx = table.index
-
-    def cell(key: str) -> str:
-        i = idx.get(key)
-        return cells[i].strip() if i is not None else ""
-
-    name = cell("name")
-    row = CompareRow(order=order, name=name, op=op_of(name) if table.format.startswith("msprobe") else name,
-                     bench_name=cell("bench_name"), npu_dtype=cell("npu_dtype"), npu_shape=cell("npu_shape"),
-                     result=result, raw_result=raw.strip(), overflow=overflow, message=cell("message"),
-                     stack=cell("stack") if cell("stack") not in ("None", "N/A") else "")
-    for key in FLOAT_FIELDS:
-        i = idx.get(key)
-        if i is not None:
-            setattr(row, key, _fraction(cells[i]) if key in ("max_rel_err", "mean_rel_err") else to_float(cells[i]))
-    return row
-
-
-def _order(table: _Table, cells: list[str], position: int) -> int:
+def _order_reader(table: _Table):
+    """A function (cells, position) -> execution order: msaccucmp's Index; None without an Index column."""
     i = table.index.get("index")
     if i is None:
-        return position
-    value = to_float(cells[i])
-    return int(value) if value is not None and math.isfinite(value) else position
+        return None
+
+    def order(cells, position):
+        value = to_float(cells[i])
+        return int(value) if value is not None and math.isfinite(value) else position
+    return order
+
+
+def _row_maker(table: _Table):
+    """A function (cells, order, result, raw result, overflow) -> the row as a tuple of ``ROW_FIELDS``."""
+    idx = table.index
+    texts = _picker([idx.get(key) for key in TEXT_FIELDS], "")
+    present = [key for key in FLOAT_FIELDS if key in idx]
+    converters = [_fraction if key in ("max_rel_err", "mean_rel_err") else to_float for key in present]
+    complete = len(present) == len(FLOAT_FIELDS)
+    place = itemgetter(*[present.index(key) if key in idx else len(present) for key in FLOAT_FIELDS])
+    get_numbers = _picker([idx[key] for key in present], "")
+    tail = (None,)
+    match = ROLE.match if table.format.startswith("msprobe") else None  # op_of, inlined
+    strip, none_stack = str.strip, ("None", "N/A")
+
+    def make(cells, order, result, raw, overflow) -> tuple:
+        name, bench, dtype, shape, message, stack = map(strip, texts(cells))
+        found = get_numbers(cells)
+        try:
+            values = tuple(map(float, found))
+        except ValueError:  # N/A, None, 12.5%, ...: cell by cell
+            values = tuple([convert(text) for convert, text in zip(converters, found, strict=True)])
+        else:
+            # float() read every cell, so none ends with % (not a fraction); NaN is no measurement
+            total = sum(values)
+            if total != total:
+                values = tuple([value if value == value else None for value in values])
+        if not complete:
+            values = place(values + tail)
+        if match is None:
+            op = name
+        else:
+            role = match(name)
+            op = (role[1] or name) if role else name
+        return (order, name, op, bench, dtype, shape, *values, result, raw.strip(), overflow, message,
+                "" if stack in none_stack else stack)
+    return make
+
+
+class CompareScan:
+    """One pass over a comparison file (``scan_compare``).
+
+    The header is read when the scan is made (``CompareFileError`` when it is not a comparison):
+    ``format``, ``mode``, ``columns``, ``unknown_columns`` and ``has_stack`` are known at once.
+    Iterating the scan (once) yields the rows asked for (``keep``) in file order, in lists of at
+    most ``chunk_rows`` rows, each row a tuple of ``ROW_FIELDS`` (``CompareRow(*row)`` makes it a
+    ``CompareRow``); every row is classified and counted as it passes, whether kept or not. Once
+    the iteration has ended, ``summary`` is the file's ``CompareSummary``. Memory stays flat:
+    one chunk at a time."""
+
+    def __init__(self, source, keep: str = "all", chunk_rows: int = CHUNK_ROWS):
+        if keep not in KEEPS:
+            raise ValueError(f"keep must be 'problems', 'all' or 'none', not {keep!r}")
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows!r}")
+        self._table = table = _Table(source)
+        self.format, self.mode = table.format, table.mode
+        self.columns, self.unknown_columns = list(table.header), list(table.unknown)
+        self.has_stack = "stack" in table.index
+        self._summary: CompareSummary | None = None
+        self._chunks = self._scan(keep, chunk_rows)
+
+    def __iter__(self) -> Iterator[list[tuple]]:
+        return self._chunks
+
+    def rows(self) -> Iterator[tuple]:
+        """The rows one at a time (the same single pass)."""
+        for chunk in self._chunks:
+            yield from chunk
+
+    @property
+    def summary(self) -> CompareSummary:
+        if self._summary is None:
+            raise RuntimeError("The summary of a comparison is known once its scan has been read to the end.")
+        return self._summary
+
+    def _scan(self, keep: str, size: int) -> Iterator[list[tuple]]:
+        table = self._table
+        classify, overflow_of, make = _classifier(table), _overflow_reader(table), _row_maker(table)
+        order_of = _order_reader(table)
+        has_index = order_of is not None
+        keep_all, keep_problems = keep == "all", keep == "problems"
+        counts = dict.fromkeys(RESULTS, 0)
+        first_error = first_warning = first_overflow = None  # (order, cells, result, raw, overflow)
+        overflows = position = 0
+        checked = False
+        reader, width = table.reader, table.width
+        pad = [""] * width
+        chunk: list[tuple] = []
+        try:
+            for cells in reader:
+                if len(cells) < width:
+                    if not cells or not any(c.strip() for c in cells):
+                        continue  # a blank line
+                    cells = cells + pad[len(cells):]
+                position += 1
+                result, raw = classify(cells)
+                counts[result] += 1
+                overflow = overflow_of(cells)
+                if overflow is not None:
+                    checked = True
+                    if overflow:
+                        overflows += 1
+                order = order_of(cells, position) if has_index else position
+                if result == "error":
+                    if first_error is None or (has_index and order < first_error[0]):
+                        first_error = (order, cells, result, raw, overflow)
+                elif result == "warning" and (first_warning is None or (has_index and order < first_warning[0])):
+                    first_warning = (order, cells, result, raw, overflow)
+                if overflow and (first_overflow is None or (has_index and order < first_overflow[0])):
+                    first_overflow = (order, cells, result, raw, overflow)
+                if keep_all or (keep_problems and (result != "pass" or overflow)):
+                    chunk.append(make(cells, order, result, raw, overflow))
+                    if len(chunk) >= size:
+                        yield chunk
+                        chunk = []
+        except csv.Error as exc:
+            raise CompareFileError(f"The comparison file is not valid CSV near line {reader.line_num}: "
+                                   f"{exc}.") from None
+        if chunk:
+            yield chunk
+        summary = CompareSummary(format=table.format, mode=table.mode, rows=position, counts=counts,
+                                 overflows=overflows, overflow_checked=checked, has_stack=self.has_stack,
+                                 columns=list(self.columns), unknown_columns=list(self.unknown_columns))
+        for attr, found in (("first_mismatch", first_error), ("first_warning", first_warning),
+                            ("first_overflow", first_overflow)):
+            if found is not None:
+                order, cells, result, raw, overflow = found
+                setattr(summary, attr, CompareRow(*make(cells, order, result, raw, overflow)))
+        summary.warnings.extend(_notes(table, position))
+        self._summary = summary
+
+
+def _notes(table: _Table, rows: int) -> list[str]:
+    notes = []
+    if table.mode == "unknown":
+        notes.append("Neither Cosine, Max diff nor NPU MD5 columns: the comparison mode is unknown.")
+    if "result" not in table.index and table.mode not in ("msaccucmp", "api_result"):
+        notes.append("No Result column: results are unknown.")
+    if table.mode == "msaccucmp" and "result" not in table.index:
+        notes.append("msaccucmp writes no result: pass/error derived from cosine similarity and max absolute "
+                     "error with msprobe's thresholds (cosine 0.99 / 0.9, max abs error 0.001 / 1).")
+    if table.unknown:
+        notes.append("Columns not read: " + ", ".join(table.unknown))
+    if not rows:
+        notes.append("The file has a header but no rows.")
+    return notes
+
+
+def scan_compare(source, keep: str = "all", chunk_rows: int = CHUNK_ROWS) -> CompareScan:
+    """Read a comparison file in one pass: its rows as tuples, in chunks, then its summary.
+
+    ``source``: text, bytes, a binary or text stream (read in chunks), or an iterable of lines.
+    ``keep``: the rows yielded: ``"all"``, ``"problems"`` (rows whose result is not pass, and
+    overflowing rows) or ``"none"`` (only the summary). See ``CompareScan``."""
+    return CompareScan(source, keep=keep, chunk_rows=chunk_rows)
 
 
 def iter_compare_rows(source) -> Iterator[CompareRow]:
     """Every row of a comparison file as a ``CompareRow``, one at a time (for storing the full table)."""
-    table = _Table(source)
-    classify, overflow = _classifier(table), _overflow_reader(table)
-    for position, cells in enumerate(table.rows(), start=1):
-        result, raw = classify(cells)
-        yield _row(table, cells, _order(table, cells, position), result, raw, overflow(cells))
+    for chunk in scan_compare(source):
+        for values in chunk:
+            yield CompareRow(*values)
 
 
 def parse_compare(source, keep: str = "problems", limit: int = 10_000) -> CompareResult:
@@ -344,57 +516,13 @@ def parse_compare(source, keep: str = "problems", limit: int = 10_000) -> Compar
     ``source``: text, bytes, a binary or text stream (read in chunks), or an iterable of lines.
     ``keep``: ``"problems"`` (rows whose result is not pass, and overflowing rows), ``"all"`` or
     ``"none"``; at most ``limit`` rows are kept (``truncated`` says when more matched)."""
-    if keep not in ("problems", "all", "none"):
-        raise ValueError(f"keep must be 'problems', 'all' or 'none', not {keep!r}")
-    table = _Table(source)
-    classify, overflow_of = _classifier(table), _overflow_reader(table)
-    summary = CompareSummary(format=table.format, mode=table.mode, columns=list(table.header),
-                             unknown_columns=list(table.unknown), has_stack="stack" in table.index)
-    counts = summary.counts
+    scan = scan_compare(source, keep=keep)
     kept: list[CompareRow] = []
     truncated = False
-    keep_all, keep_problems = keep == "all", keep == "problems"
-    has_index = "index" in table.index
-    first_error = first_warning = first_overflow = None  # (order, cells, result, raw, overflow)
-    overflows = 0
-    checked = False
-    position = 0
-    for position, cells in enumerate(table.rows(), start=1):  # noqa: B007  (position is the row count after)
-        result, raw = classify(cells)
-        counts[result] += 1
-        overflow = overflow_of(cells)
-        if overflow is not None:
-            checked = True
-            if overflow:
-                overflows += 1
-        order = _order(table, cells, position) if has_index else position
-        if result == "error" and (first_error is None or (has_index and order < first_error[0])):
-            first_error = (order, cells, result, raw, overflow)
-        elif result == "warning" and (first_warning is None or (has_index and order < first_warning[0])):
-            first_warning = (order, cells, result, raw, overflow)
-        if overflow and (first_overflow is None or (has_index and order < first_overflow[0])):
-            first_overflow = (order, cells, result, raw, overflow)
-        if keep_all or (keep_problems and (result != "pass" or overflow)):
-            if len(kept) < limit:
-                kept.append(_row(table, cells, order, result, raw, overflow))
-            else:
-                truncated = True
-    summary.rows = position
-    summary.overflows, summary.overflow_checked = overflows, checked
-    for attr, found in (("first_mismatch", first_error), ("first_warning", first_warning),
-                        ("first_overflow", first_overflow)):
-        if found is not None:
-            setattr(summary, attr, _row(table, found[1], found[0], found[2], found[3], found[4]))
-    if table.mode == "unknown":
-        summary.warnings.append("Neither Cosine, Max diff nor NPU MD5 columns: the comparison mode is unknown.")
-    if "result" not in table.index and table.mode not in ("msaccucmp", "api_result"):
-        summary.warnings.append("No Result column: results are unknown.")
-    if table.mode == "msaccucmp" and "result" not in table.index:
-        summary.warnings.append("msaccucmp writes no result: pass/error derived from cosine similarity and max "
-                                "absolute error with msprobe's thresholds (cosine 0.99 / 0.9, max abs error "
-                                "0.001 / 1).")
-    if table.unknown:
-        summary.warnings.append("Columns not read: " + ", ".join(table.unknown))
-    if not position:
-        summary.warnings.append("The file has a header but no rows.")
-    return CompareResult(summary=summary, rows=kept, truncated=truncated)
+    for chunk in scan:
+        room = limit - len(kept)
+        if len(chunk) > room:
+            truncated = True
+            chunk = chunk[:max(room, 0)]
+        kept.extend([CompareRow(*values) for values in chunk])
+    return CompareResult(summary=scan.summary, rows=kept, truncated=truncated)

@@ -267,6 +267,74 @@ def test_compare_header_only_and_bad_input():
     assert issubclass(msprobe.CompareFileError, ValueError)
 
 
+def test_scan_compare_yields_row_tuples_in_chunks_then_the_summary():
+    header = header_after(sample(HEADERS), "## tensor") + ["NPU_Stack_Info"]
+    rows = _tensor_rows(header) * 3
+    text = to_csv(header, rows)
+    scan = msprobe.scan_compare(io.BytesIO(text.encode()), chunk_rows=4)
+    assert (scan.format, scan.mode, scan.has_stack, scan.columns) == ("msprobe", "tensor", True, header)
+    with pytest.raises(RuntimeError):
+        scan.summary  # noqa: B018  (known only once the scan is read to the end)
+    chunks = list(scan)
+    assert [len(chunk) for chunk in chunks] == [4, 4, 4, 4, 2]
+    assert all(type(row) is tuple and len(row) == len(msprobe.ROW_FIELDS) for chunk in chunks for row in chunk)
+    assert msprobe.ROW_FIELDS[:3] == ("order", "name", "op") and len(msprobe.ROW_FIELDS) == 18
+    rows_read = [msprobe.CompareRow(*row) for chunk in chunks for row in chunk]
+    assert [r.order for r in rows_read] == list(range(1, 19))  # file order
+    assert [r.as_dict() for r in rows_read] == [r.as_dict() for r in msprobe.iter_compare_rows(text)]
+    parsed = msprobe.parse_compare(text, keep="all")
+    assert scan.summary.as_dict() == parsed.summary.as_dict() and scan.summary.rows == 18
+    assert list(scan) == []  # one pass
+
+
+@pytest.mark.parametrize("keep", ["problems", "all", "none"])
+def test_scan_compare_keeps_the_rows_asked_for_and_counts_every_row(keep):
+    header = header_after(sample(HEADERS), "## tensor")
+    text = to_csv(header, _tensor_rows(header))
+    scan = msprobe.scan_compare(text, keep=keep)
+    kept = list(scan.rows())
+    expected = msprobe.parse_compare(text, keep=keep)
+    assert [msprobe.CompareRow(*row).as_dict() for row in kept] == [r.as_dict() for r in expected.rows]
+    assert len(kept) == {"problems": 5, "all": 6, "none": 0}[keep]
+    assert scan.summary.as_dict() == expected.summary.as_dict() and scan.summary.rows == 6
+
+
+def test_scan_compare_refuses_a_bad_header_or_argument_at_once():
+    with pytest.raises(ValueError, match="keep"):
+        msprobe.scan_compare("NPU Name,Result\n", keep="some")
+    with pytest.raises(ValueError, match="chunk_rows"):
+        msprobe.scan_compare("NPU Name,Result\n", chunk_rows=0)
+    with pytest.raises(msprobe.CompareFileError, match="NPU Name"):
+        msprobe.scan_compare(sample("profiler_kernel_details_fixture.csv"))
+    empty = msprobe.scan_compare("NPU Name,Result\n")
+    assert list(empty) == [] and empty.summary.rows == 0 and "no rows" in empty.summary.warnings[-1]
+
+
+def test_scan_compare_reads_every_kind_of_number_cell_as_the_cell_by_cell_rule():
+    """The fast path (every number cell read at once) and the cell-by-cell one agree."""
+    cells = ["0.5", " 0.25 ", "12.5%", "inf", "-inf", "nan", "NaN", "N/A", "", "None", "1e400", "-0.0", "x"]
+    header = ["NPU Name", "Bench Name", "Cosine", "MaxAbsErr", "MaxRelativeErr", "MeanRelativeErr", "NPU max",
+              "NPU min", "Max diff", "Result"]
+    lines = [",".join(header)]
+    for i, cell in enumerate(cells):
+        for j, other in enumerate(cells):
+            lines.append(f"Torch.a.{i}.{j}.forward.input.0,b,{cell},{other},{other},{cell},{cell},{other},1,pass")
+    rows = [msprobe.CompareRow(*row) for row in msprobe.scan_compare("\n".join(lines) + "\n").rows()]
+
+    def fraction(text):  # msprobe's "12.5%" -> 0.125
+        value = profiler.to_float(text)
+        return value / 100 if value is not None and text.strip().endswith("%") else value
+    assert len(rows) == len(cells) ** 2
+    for row, (cell, other) in zip(rows, [(c, o) for c in cells for o in cells], strict=True):
+        assert (row.cosine, row.max_abs_err) == (profiler.to_float(cell), profiler.to_float(other))
+        assert (row.max_rel_err, row.mean_rel_err) == (fraction(other), fraction(cell))
+        assert row.euc_dist is None and row.one_thousandth_ratio is None
+        stats = [cell, other]
+        read = [float(v) for v in stats if v.strip() and v.strip() not in ("N/A", "None", "x", "12.5%")]
+        expected = any(v != v or v in (float("inf"), float("-inf")) for v in read) if read else None
+        assert row.overflow == expected, (cell, other)
+
+
 def test_compare_tolerates_short_rows_and_odd_cells():
     header = header_after(sample(HEADERS), "## tensor")
     name = "Functional.a.0.forward.input.0"
