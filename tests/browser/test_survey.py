@@ -68,3 +68,21 @@ def test_a_consultant_handles_findings_in_bulk_over_a_filter(sign_in, live_serve
         expect(selects.nth(index)).to_have_value("not_needed")
     handled = dict(analysis.findings.values_list("line", "resolution"))
     assert handled == {12: "not_needed", 40: "not_needed", 3: "open"}  # the filter's two, not the third
+
+
+def test_the_findings_list_fits_a_1366_pixel_window(sign_in, live_server, engagement, consultant, page):
+    analysis = MigrationAnalysis.objects.create(engagement=engagement, code_dir="/data/project", files_scanned=1)
+    long_path = "detectron2/modeling/roi_heads/cascade_rcnn/" + "very_long_module_name_" * 4 + ".py"
+    rows = [Finding(analysis=analysis, source="scanner", category="unsupported_api", fix="manual", file=long_path,
+                    line=line, api="torch.nn.functional.grid_sample_with_a_long_name_" * 2,
+                    message="Not supported on Ascend for torch 2.1: replace it or port it. " * 4)
+            for line in range(1, 6)]
+    identity.identify(rows)
+    Finding.objects.bulk_create(rows)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(consultant)
+    page.goto(f"{live_server.url}/engagements/{engagement.uuid}/analyses/{analysis.pk}/")
+    widths = page.evaluate("""() => ({page: document.documentElement.scrollWidth, window: window.innerWidth,
+        table: document.querySelector('[data-testid=findings]').getBoundingClientRect().width})""")
+    assert widths["page"] <= widths["window"], widths
+    assert widths["table"] <= 1366, widths
