@@ -183,12 +183,17 @@ def _stage_context(request, stage: Stage, **forms) -> dict:
     worklogs = []
     if staff:
         worklogs = stage.worklogs.select_related("consultant").order_by("-date", "-created_at")
+    # The page shows the progress four times; it is counted from the items listed (the counts
+    # Stage.progress() takes from with_figures()), not read from the checklist each time.
+    checklist = list(stage.checklist.select_related("closed_by"))
+    stage.items_total = len(checklist)
+    stage.items_closed = sum(1 for item in checklist if item.state != ChecklistItem.State.OPEN)
     return {
         "stage": stage,
         "engagement": stage.engagement,
         "can_edit": can_edit,
         "show_internal": staff,
-        "checklist": stage.checklist.select_related("closed_by"),
+        "checklist": checklist,
         "worklogs": worklogs,
         "logged_days": stage.worklogs.person_days() if staff else None,
         "deliverables": stage.deliverables.select_related("uploaded_by"),

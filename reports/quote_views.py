@@ -65,12 +65,30 @@ class LineForm(forms.Form):
     rate = forms.CharField(label=gettext_lazy("Rate"), required=False)
     discount = PercentField(label=gettext_lazy("Discount (%)"), required=False, initial=Decimal("0"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, items=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The current rate card, plus any older rate a line of a draft still uses.
-        current = [item.pk for item in quotes.current_items()]
-        self.fields["item"].queryset = RateCardItem.objects.filter(
-            Q(pk__in=current) | Q(quote_lines__quote__status=Quote.Status.DRAFT)).distinct()
+        queryset, choices = items or line_items()
+        self.fields["item"].queryset = queryset
+        self.fields["item"].choices = choices  # read once for the formset (LineFormSet), not once a row
+
+
+def line_items() -> tuple:
+    """The services a quote line may use (the current rate card, plus any older rate a line of a
+    draft still uses): the field's queryset, and its options read once."""
+    current = [item.pk for item in quotes.current_items()]
+    queryset = RateCardItem.objects.filter(
+        Q(pk__in=current) | Q(quote_lines__quote__status=Quote.Status.DRAFT)).distinct()
+    field = LineForm.base_fields["item"]
+    return queryset, [("", field.empty_label), *((item.pk, field.label_from_instance(item)) for item in queryset)]
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    """Every row offers the same services: read once per formset."""
+
+    def get_form_kwargs(self, index):
+        if not hasattr(self, "_items"):
+            self._items = line_items()
+        return {**super().get_form_kwargs(index), "items": self._items}
 
 
 class CloudForm(forms.Form):
@@ -81,7 +99,7 @@ class CloudForm(forms.Form):
     months = forms.CharField(label=gettext_lazy("Months"), required=False, initial="1")
 
 
-LineFormSet = forms.formset_factory(LineForm, extra=3)
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=3)
 CloudFormSet = forms.formset_factory(CloudForm, extra=3)
 
 
