@@ -206,15 +206,22 @@ def quote_detail(request, uuid):
         return _render_detail(request, quote)
     line_forms = LineFormSet(request.POST, prefix="lines")
     cloud_forms = CloudFormSet(request.POST, prefix="cloud")
-    if line_forms.is_valid() and cloud_forms.is_valid():
-        filled = {"lines": [i for i, f in enumerate(line_forms) if _filled(f)],
-                  "cloud_lines": [i for i, f in enumerate(cloud_forms) if _filled(f)]}
-        try:
-            quotes.check_set_lines(request.user, quote, [line_forms[i].cleaned_data for i in filled["lines"]],
-                                   [cloud_forms[i].cleaned_data for i in filled["cloud_lines"]])
-        except ValidationError as exc:
-            _apply_row_errors({"lines": line_forms, "cloud_lines": cloud_forms}, filled, exc)
+    valid = line_forms.is_valid() & cloud_forms.is_valid()  # both checked: every error shows at once
+    # The rows typed into whose fields parsed; a row with a field error shows that error, and the
+    # others are still checked against the quote's rules, so nothing waits for a second save.
+    filled = {"lines": [i for i, f in enumerate(line_forms) if not f.errors and _filled(f)],
+              "cloud_lines": [i for i, f in enumerate(cloud_forms) if not f.errors and _filled(f)]}
+    lines = [line_forms[i].cleaned_data for i in filled["lines"]]
+    cloud = [cloud_forms[i].cleaned_data for i in filled["cloud_lines"]]
+    try:
+        if valid:
+            quotes.check_set_lines(request.user, quote, lines, cloud)
         else:
+            quotes.check_lines(lines, cloud)
+    except ValidationError as exc:
+        _apply_row_errors({"lines": line_forms, "cloud_lines": cloud_forms}, filled, exc)
+    else:
+        if valid:
             messages.success(request, _("Saved."))
             return redirect("quote_detail", uuid=quote.uuid)
     return _render_detail(request, quote, 400, line_forms=line_forms, cloud_forms=cloud_forms)

@@ -190,6 +190,12 @@ def _clean_lines(lines: list[dict], cloud_lines: list[dict]) -> tuple[list[Quote
     return service, cloud
 
 
+def check_lines(lines: list[dict], cloud_lines: list[dict]) -> None:
+    """The quote's rules on lines (as ``check_set_lines`` applies them), without saving: every
+    error at once, keyed like ``lines.2.discount``."""
+    _clean_lines(lines, cloud_lines)
+
+
 @transaction.atomic
 def check_set_lines(user, quote: Quote, lines: list[dict], cloud_lines: list[dict] | None = None) -> Quote:
     """Replace a draft's lines. ``lines``: dicts of item (RateCardItem), person_days, rate

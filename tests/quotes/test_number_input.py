@@ -127,8 +127,8 @@ def test_the_browser_gets_a_400_with_the_error_at_the_field(client, pm, draft, f
     response = client.post(reverse("quote_detail", args=[draft.uuid]), _lines_form(**{field: value}))
     assert response.status_code == 400
     body = response.content.decode()
-    # service lines mark the field with its name; cloud lines show the error in the field's cell
-    assert f'data-field="{field.split("-")[-1]}"' in body if field.startswith("lines") else '<p class="error">' in body
+    # every line, service or cloud, marks the field with its name
+    assert f'data-field="{field.split("-")[-1]}"' in body
     assert _unchanged(draft) == before
 
 

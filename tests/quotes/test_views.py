@@ -134,3 +134,26 @@ def test_economics_and_timesheets_pages(client, pm, consultant, contact, planned
     client.force_login(contact)  # their own engagement, but the figures are internal: 403
     assert client.get(reverse("engagement_economics", args=[planned.uuid])).status_code == 403
     assert client.get(reverse("timesheets")).status_code == 403
+
+
+def test_every_error_of_the_lines_shows_at_once(client, pm, customer_a, rate_card):
+    """A discount that is not a number (the form's) and negative person-days on another line
+    (the quote's rule) come back together, each next to its field; nothing is saved."""
+    from reports import quotes as quote_services
+    from reports.models import RateCardItem
+
+    quote = quote_services.check_create_quote(pm, customer=customer_a, title="Errors")
+    item = RateCardItem.objects.get(code="survey-assessment")
+    client.force_login(pm)
+    form = {"lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0", "cloud-TOTAL_FORMS": "1",
+            "cloud-INITIAL_FORMS": "0",
+            "lines-0-item": item.pk, "lines-0-person_days": "3", "lines-0-discount": "ten",
+            "lines-1-item": item.pk, "lines-1-person_days": "-2", "lines-1-discount": "0",
+            "cloud-0-resource": "", "cloud-0-monthly_cost": "500", "cloud-0-months": "2", "cloud-0-quantity": "1"}
+    response = client.post(f"/quotes/{quote.uuid}/", form)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert page.count('data-field="discount"') == 1
+    assert "Person-days cannot be negative" in page and 'data-field="person_days"' in page
+    assert "Name the resource" in page and 'data-field="resource"' in page
+    assert not quote.lines.exists()
