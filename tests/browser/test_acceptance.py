@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from reports import services
 from reports.models import ReportPageView, ReportVersion
+from tests.browser.reading import read_every_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,17 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def issued_version(pm, engagement) -> ReportVersion:
     version = services.render_version(services.check_request_render(pm, engagement, "en").pk)
     return services.check_issue(pm, version)
-
-
-def read_every_page(page, count: int) -> None:
-    """Scroll down the report as a reader does, a wheel turn at a time, past its last page."""
-    last = page.locator(f'[data-review-page="{count}"] figcaption')
-    for _ in range(200):
-        if last.evaluate("e => e.getBoundingClientRect().top < window.innerHeight"):
-            break
-        page.mouse.wheel(0, 300)
-        page.wait_for_timeout(30)
-    last.scroll_into_view_if_needed()
 
 
 def test_the_contact_signs_off_and_the_engagement_shows_accepted(sign_in, live_server, pm, contact, stranger,

@@ -6,22 +6,12 @@ from playwright.sync_api import expect
 
 from reports import services
 from reports.models import ReportVersion, SignOffEvent
+from tests.browser.reading import read_every_page
 from tests.factories import MigrationModelFactory, RiskFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RISK = "The customer's data set is not available before April"
-
-
-def read_every_page(page, count: int) -> None:
-    """Scroll down the report as a reader does, a wheel turn at a time, past its last page."""
-    last = page.locator(f'[data-review-page="{count}"] figcaption')
-    for _ in range(200):
-        if last.evaluate("e => e.getBoundingClientRect().top < window.innerHeight"):
-            break
-        page.mouse.wheel(0, 300)
-        page.wait_for_timeout(30)
-    last.scroll_into_view_if_needed()
 
 
 def test_the_pm_issues_and_the_contact_acknowledges(sign_in, live_server, pm, consultant, contact, stranger,

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests.conftest import WorkerProcess
+from tests.workers.waiting import wait_for
 from workers import jobs
 from workers.models import Job, JobTransition
 
@@ -50,16 +51,6 @@ def patient_worker(patient_worker_process, worker_process, settings, redis_serve
     if patient_worker_process.proc.poll() is not None:
         patient_worker_process.start()
     return patient_worker_process
-
-
-def wait_for(job, done, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if done(job):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job stayed {job.status} ({job.phase}) for {timeout} s: {job.failure_message}")
 
 
 def start(consultant, engagement, host, **params):

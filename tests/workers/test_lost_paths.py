@@ -14,20 +14,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.workers.waiting import wait_for
 from workers import jobs
 from workers.models import Job, JobTransition
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(job, done, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if done(job):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job stayed {job.status} ({job.phase}) for {timeout} s: {job.failure_message}")
 
 
 def start_running(consultant, engagement, host, command):
