@@ -10,6 +10,9 @@ from .models import (
     Engagement,
     MigrationModel,
     PerformanceBaseline,
+    Questionnaire,
+    QuestionnaireModel,
+    QuestionnaireTransition,
     Risk,
     Stage,
     StageTransition,
@@ -149,3 +152,28 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class QuestionnaireModelInline(admin.TabularInline):
+    model = QuestionnaireModel
+    extra = 0
+
+
+class QuestionnaireTransitionInline(admin.TabularInline):
+    model = QuestionnaireTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "actor", "reason", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    """For looking: the questionnaire is sent, filled and accepted on its own page."""
+
+    list_display = ["engagement", "version", "status", "updated_at"]
+    list_filter = ["status"]
+    readonly_fields = ["engagement", "version", "status", "created_by"]
+    inlines = [QuestionnaireModelInline, QuestionnaireTransitionInline]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from reports.models import RateCardItem
 
 pytestmark = pytest.mark.django_db
-APPS = ("engagements", "assessments", "reports", "workers")
+APPS = ("engagements", "assessments", "tuning", "reports", "workers", "inbox")
 
 
 def test_every_model_is_in_the_admin_and_its_list_opens(client, django_user_model, acceptance_ready):

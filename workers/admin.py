@@ -3,7 +3,7 @@ keys are pinned and jobs started through the portal's own pages."""
 
 from django.contrib import admin
 
-from .models import AscendHost, EnvSnapshot, Job, JobFile, JobTransition
+from .models import AscendHost, EnvSnapshot, Job, JobFile, JobTemplate, JobTransition
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,3 +43,9 @@ class JobAdmin(ReadOnlyAdmin):
 
 admin.site.register(JobFile, ReadOnlyAdmin)
 admin.site.register(EnvSnapshot, ReadOnlyAdmin)
+
+
+@admin.register(JobTemplate)
+class JobTemplateAdmin(ReadOnlyAdmin):
+    list_display = ["name", "engagement", "kind", "host", "updated_at"]
+    list_filter = ["kind"]
