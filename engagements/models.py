@@ -455,9 +455,10 @@ class Questionnaire(models.Model):
         FILLED = "filled", _("Filled in")
         ACCEPTED = "accepted", _("Accepted")
 
+    # Staff may also fill it in themselves (from a meeting, say) and accept it without sending it.
     TRANSITIONS = {
-        Status.DRAFT: {Status.SENT},
-        Status.SENT: {Status.FILLED},
+        Status.DRAFT: {Status.SENT, Status.ACCEPTED},
+        Status.SENT: {Status.FILLED, Status.ACCEPTED},
         Status.FILLED: {Status.SENT, Status.ACCEPTED},
         Status.ACCEPTED: set(),
     }

@@ -225,3 +225,14 @@ def test_training_only_models_add_nothing_to_inference(rows):
     training_only = [r for r in rows if r.scope == MigrationModel.Scope.TRAINING]
     plan = {line.stage: line.person_days for line in q.suggest_plan(training_only)}
     assert plan[StageKey.INFERENCE_MIGRATION] == plan[StageKey.INFERENCE_TUNING] == 0
+
+
+def test_staff_may_fill_it_in_and_accept_it_without_sending_it(engagement, pm, contact):
+    """Answers taken down in a meeting: a PM types them and accepts; the models follow."""
+    questionnaire = q.check_start(pm, engagement)
+    q.check_save(pm, questionnaire, answers(), [QWEN])
+    q.check_accept(pm, questionnaire)
+    assert questionnaire.status == Questionnaire.Status.ACCEPTED
+    assert MigrationModel.objects.filter(engagement=engagement, name="Qwen2-7B").exists()
+    with pytest.raises(PermissionDenied):  # a customer's contact never accepts
+        q.check_accept(contact, q.check_revise(pm, questionnaire))
