@@ -631,6 +631,8 @@ ROWS = [
 
     # --- config/api.py: the API ------------------------------------------------------------------
     api("customer-list", "get", lambda w: (url("customer-list"), None), LIST),
+    api("engagement-copy", "post", lambda w: (url("engagement-copy", uuid=eng(w)), {
+        "code": "COPY-1", "start_date": "2027-01-04", "end_date": "2027-03-31"}), MANAGE),
     api("customer-list_post", "post", lambda w: (url("customer-list"), {"name": "New Customer Ltd"}), PM_LIST,
         name="customer-list"),
     api("customer-invite", "post", lambda w: (url("customer-invite", uuid=w.customer_a.uuid),

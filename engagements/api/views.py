@@ -60,6 +60,7 @@ class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     filterset_class = filters.EngagementFilter
     lookup_field = "uuid"
     ordering_fields = ["code", "title", "start_date", "end_date", "status"]
+    object_actions = {"copy": "view"}
 
     def get_queryset(self):
         # The figures and the progress come annotated: no stage rows are fetched.
@@ -96,6 +97,22 @@ class EngagementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         consultants = fields.pop("consultants", None)
         services.check_update_engagement(request.user, engagement, fields, consultants)
         return Response(self.get_serializer(self.fresh(engagement)).data)
+
+    @extend_schema(request=serializers.EngagementSerializer, responses={201: serializers.EngagementSerializer})
+    @action(detail=True, methods=["post"])
+    def copy(self, request, uuid=None):
+        """A new engagement from this one: its terms, team, models, stage plan and baselines,
+        with the fields sent (at least a new ``code`` and the dates) put over them."""
+        source = self.get_object()
+        access.require(request.user, "manage", Engagement, _("Only a project manager can create engagements."))
+        data = {**self.get_serializer(source).data, **request.data}
+        data.pop("uuid", None)
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        consultants = fields.pop("consultants", None)
+        engagement = setup.check_copy_engagement(request.user, source, fields, consultants)
+        return Response(self.get_serializer(self.fresh(engagement)).data, status=status.HTTP_201_CREATED)
 
 
 class MigrationModelViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

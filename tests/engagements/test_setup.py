@@ -137,3 +137,20 @@ def test_the_api_adds_a_customer_and_invites_a_contact_for_a_pm_only(pm, consult
     assert again.status_code == 400 and "email" in again.json()
     assert api.post(f"/api/customers/{customer.uuid}/invite/", {"email": "not an address"},
                     format="json").status_code == 400
+
+
+def test_the_api_copies_an_engagement_for_a_pm(pm, consultant, engagement):
+    from rest_framework.test import APIClient
+
+    MigrationModel.objects.create(engagement=engagement, name="ResNet-50", task_type="cv")
+    api = APIClient()
+    api.force_authenticate(consultant)
+    body = {"code": "ENG-API-COPY", "start_date": "2027-01-04", "end_date": "2027-03-31"}
+    assert api.post(f"/api/engagements/{engagement.uuid}/copy/", body, format="json").status_code == 403
+    api.force_authenticate(pm)
+    response = api.post(f"/api/engagements/{engagement.uuid}/copy/", body, format="json")
+    assert response.status_code == 201, response.json()
+    copy = Engagement.objects.get(code="ENG-API-COPY")
+    assert copy.title == engagement.title and list(copy.migration_models.values_list("name", flat=True)) == [
+        "ResNet-50"]
+    assert api.post(f"/api/engagements/{engagement.uuid}/copy/", body, format="json").status_code == 400  # code taken
