@@ -18,6 +18,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.units import UNIT_CHOICES
 from common.validators import DATE_BOUNDS
@@ -453,7 +454,7 @@ class Questionnaire(models.Model):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent to the customer")
         FILLED = "filled", _("Filled in")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("questionnaire status", "Accepted")
 
     # Staff may also fill it in themselves (from a meeting, say) and accept it without sending it.
     TRANSITIONS = {

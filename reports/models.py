@@ -168,7 +168,7 @@ class SignOffEvent(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer_name = models.CharField(_("signer's name"), max_length=100, blank=True)
-    signer_title = models.CharField(_("title"), max_length=100, blank=True)
+    signer_title = models.CharField(_("job title"), max_length=100, blank=True)
     statement = models.TextField(blank=True)
     comment = models.TextField(_("comments"), blank=True)
     ip = models.GenericIPAddressField(null=True)
