@@ -11,6 +11,7 @@ and its threshold, axes with nice ticks, a legend) as one self-contained SVG str
 import html
 import math
 import re
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,6 +54,7 @@ def curve_chart(curve, width: float = 600, height: float = 160) -> dict:
     finite = losses[np.isfinite(losses)]
     return {
         "width": width, "height": height, "points": polyline(small_steps, small_losses, width, height),
+        "data": {"kind": "curve", "limit": 1600, "curve": points(small_steps, small_losses)},
         "drawn": int(small_steps.size), "total": int(steps.size),
         "min": float(finite.min()) if finite.size else None, "max": float(finite.max()) if finite.size else None,
         "first_step": curve.first_step, "last_step": curve.last_step,
@@ -275,6 +277,63 @@ def _legend(out: list, x: float, y: float, entries: list[tuple[str, str, str, fl
     out.append("</g>")
 
 
+class LossSeries(NamedTuple):
+    """The down-sampled points of a loss chart: (steps, values) of each curve and of the relative
+    error in per cent, and how many steps the curves had in common."""
+    reference: tuple[np.ndarray, np.ndarray]
+    npu: tuple[np.ndarray, np.ndarray]
+    error: tuple[np.ndarray, np.ndarray]
+    common: int
+
+
+def loss_chart_series(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int, buckets: int = 400) -> LossSeries:
+    """The points ``loss_chart_svg`` draws, and the browser's chart too (``loss_chart_data``):
+    the finite points of both curves and the relative error (in %) on the steps compared after
+    ``skip``, each down-sampled to at most 4 x ``buckets`` points, extremes kept. Pure."""
+    ref_s, ref_l = _finite(ref_steps, ref_losses)
+    npu_s, npu_l = _finite(npu_steps, npu_losses)
+    err_s, err, common = relative_error(ref_s, ref_l, npu_s, npu_l, skip)
+    with np.errstate(over="ignore"):
+        err_pct = err * 100
+    err_s, err_pct = err_s[err_pct <= _LARGEST], err_pct[err_pct <= _LARGEST]
+    return LossSeries(reference=downsample(ref_s, ref_l, buckets), npu=downsample(npu_s, npu_l, buckets),
+                      error=downsample(err_s, err_pct, buckets), common=common)
+
+
+def _texts(labels: dict | None, threshold) -> tuple[dict, float]:
+    """The chart's texts (missing ones English) and the threshold as a float (nan if none)."""
+    texts = {**DEFAULT_LABELS, **{k: v for k, v in (labels or {}).items() if v is not None}}
+    threshold = float(threshold) if threshold is not None else math.nan
+    if texts["threshold"] is None:
+        texts["threshold"] = f"Threshold {threshold * 100:g}%" if math.isfinite(threshold) else "Threshold"
+    return texts, threshold
+
+
+def points(steps, values) -> list[list[float]]:
+    """[[step, value], ...] for JSON: whole steps as integers."""
+    return [[int(s) if float(s).is_integer() else float(s), float(v)]
+            for s, v in zip(np.asarray(steps).tolist(), np.asarray(values).tolist(), strict=True)]
+
+
+def loss_chart_data(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int, threshold: float,
+                    labels: dict | None = None, buckets: int = 400) -> dict:
+    """What the browser draws the loss chart from (``json_script``; static/js/portal.js draws it
+    with dygraphs): the same down-sampled points as ``loss_chart_svg``, the threshold in per
+    cent (None without one), the texts (already translated) and the colours and dashes."""
+    texts, threshold = _texts(labels, threshold)
+    series = loss_chart_series(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, buckets=buckets)
+    return {
+        "kind": "loss", "limit": 4 * buckets, "common": series.common,
+        "npu": points(*series.npu), "reference": points(*series.reference), "error": points(*series.error),
+        "threshold": threshold * 100 if math.isfinite(threshold) and threshold > 0 else None,
+        "labels": {key: texts[key] for key in ("step", "loss", "reference", "npu", "error", "threshold")},
+        "colours": {"npu": NPU_COLOUR, "reference": REF_COLOUR, "error": ERR_COLOUR, "threshold": THRESHOLD_COLOUR},
+        "widths": {"npu": NPU_WIDTH, "reference": REF_WIDTH},
+        "dashes": {"reference": [float(x) for x in REF_DASH.split()],
+                   "threshold": [float(x) for x in THRESHOLD_DASH.split()]},
+    }
+
+
 def loss_chart_svg(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int, threshold: float,
                    labels: dict | None = None, width: float = 640, height: float = 220, err_height: float = 110,
                    buckets: int = 400) -> str:
@@ -285,20 +344,10 @@ def loss_chart_svg(ref_steps, ref_losses, npu_steps, npu_losses, *, skip: int, t
     here): step, loss, reference, npu, error, threshold, and the messages no_data, no_common,
     no_compared; missing ones are English. Each line is down-sampled to at most 4 x ``buckets``
     points, extremes kept. Non-finite losses and zero-reference steps are left out."""
-    texts = {**DEFAULT_LABELS, **{k: v for k, v in (labels or {}).items() if v is not None}}
-    threshold = float(threshold) if threshold is not None else math.nan
-    if texts["threshold"] is None:
-        texts["threshold"] = f"Threshold {threshold * 100:g}%" if math.isfinite(threshold) else "Threshold"
-
-    ref_s, ref_l = _finite(ref_steps, ref_losses)
-    npu_s, npu_l = _finite(npu_steps, npu_losses)
-    err_s, err, common = relative_error(ref_s, ref_l, npu_s, npu_l, skip)
-    with np.errstate(over="ignore"):
-        err_pct = err * 100
-    err_s, err_pct = err_s[err_pct <= _LARGEST], err_pct[err_pct <= _LARGEST]
-    ref_s, ref_l = downsample(ref_s, ref_l, buckets)
-    npu_s, npu_l = downsample(npu_s, npu_l, buckets)
-    err_s, err_pct = downsample(err_s, err_pct, buckets)
+    texts, threshold = _texts(labels, threshold)
+    series = loss_chart_series(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, buckets=buckets)
+    (ref_s, ref_l), (npu_s, npu_l), (err_s, err_pct) = series.reference, series.npu, series.error
+    common = series.common
 
     all_s, all_l = np.r_[ref_s, npu_s], np.r_[ref_l, npu_l]
     has_data = bool(all_s.size)

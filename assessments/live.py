@@ -4,7 +4,8 @@ engagement and model overlaid, the running mean relative error against the engag
 threshold, and an early warning when the MRE of the last ``WINDOW`` compared steps crosses it.
 
 The log is parsed again only when it has grown (a small per-process cache keyed by its size),
-and the chart is down-sampled on the server like every other loss chart (``charts``).
+and the chart is down-sampled on the server like every other loss chart (``charts``): the page
+draws the down-sampled points with dygraphs (static/js/portal.js), the SVG shown until then.
 """
 
 import math
@@ -20,7 +21,7 @@ from common.patterns import PatternError
 from workers.runner import local_log_path
 from workers.ssh import as_text
 
-from .charts import loss_chart_svg, relative_error
+from .charts import loss_chart_data, loss_chart_svg, relative_error
 from .models import CurvePair, LossCurve
 from .parsers.training_log import parse_training_lines
 
@@ -141,7 +142,8 @@ def reference_for(job, chosen: str = "") -> LossCurve | None:
 
 @dataclass
 class LiveChart:
-    svg: str
+    svg: str  # the server-side drawing: the page shows it until dygraphs draws ``data`` (and without JS)
+    data: dict  # the same down-sampled points for the browser (``charts.loss_chart_data``)
     points: int
     last_step: int | None
     last_loss: float | None
@@ -163,9 +165,11 @@ def live_chart(job, *, chosen_reference: str = "", labels: dict | None = None, w
     comparison = compare_live(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, threshold=threshold)
     svg = loss_chart_svg(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, threshold=threshold,
                          labels=labels, width=width)
+    data = loss_chart_data(ref_steps, ref_losses, npu_steps, npu_losses, skip=skip, threshold=threshold,
+                           labels=labels)
     finite = np.isfinite(npu_losses)
     last_loss = float(npu_losses[finite][-1]) if finite.any() else None
-    return LiveChart(svg=svg, points=int(npu_steps.size),
+    return LiveChart(svg=svg, data=data, points=int(npu_steps.size),
                      last_step=int(npu_steps[-1]) if npu_steps.size else None,
                      last_loss=last_loss if last_loss is None or math.isfinite(last_loss) else None,
                      reference=reference, comparison=comparison, skip=skip)

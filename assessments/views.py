@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from engagements import services as engagement_services
 from engagements.models import Engagement, MigrationModel, PerformanceBaseline, Stage
 
 from . import services
-from .charts import curve_chart
+from .charts import curve_chart, loss_chart_data, loss_chart_svg
 from .forms import TuningMeasureForm
 from .models import Finding, LossCurve, MigrationAnalysis, ScoreBaseline, TuningMeasure
 from .services import finding_counts
@@ -98,6 +99,31 @@ def _staff_engagement(request, uuid) -> Engagement:
     return engagement
 
 
+def _curve_chart(curve) -> dict:
+    """One curve's small chart: the SVG's points, and the same points for dygraphs (labelled)."""
+    chart = curve_chart(curve, width=320, height=80)
+    chart["data"]["labels"] = {"step": _("Step"), "loss": _("Loss")}
+    return chart
+
+
+def _pair_charts(engagement, limit: int = 10) -> list[tuple]:
+    """Each compared pair drawn as in the acceptance report: (pair, SVG, the same points for dygraphs)."""
+    threshold, skip = float(engagement.loss_mre_threshold), int(engagement.loss_warmup_steps)
+    labels = {"step": _("Step"), "loss": _("Loss"), "reference": _("GPU reference"), "npu": _("NPU"),
+              "error": _("Relative error"),
+              "threshold": _("Threshold %(t)s") % {"t": f"{number_format(threshold * 100, 2)}%"},
+              "no_data": _("No loss values."), "no_common": _("No common steps to compare."),
+              "no_compared": _("No compared steps after the warm-up.")}
+    charts = []
+    for pair in engagement.curve_pairs.select_related("reference", "npu")[:limit]:
+        ref_steps, ref_losses = pair.reference.series()
+        npu_steps, npu_losses = pair.npu.series()
+        args = (ref_steps, ref_losses, npu_steps, npu_losses)
+        charts.append((pair, loss_chart_svg(*args, skip=skip, threshold=threshold, labels=labels),
+                       loss_chart_data(*args, skip=skip, threshold=threshold, labels=labels)))
+    return charts
+
+
 @login_required
 def engagement_assessments(request, uuid, forms_with_errors=None, status=200):
     engagement = _staff_engagement(request, uuid)
@@ -111,7 +137,8 @@ def engagement_assessments(request, uuid, forms_with_errors=None, status=200):
         "can_edit": access.can(request.user, "change", engagement),
         "figures": services.acceptance_figures(engagement),
         "analyses": engagement.analyses.select_related("job__host").all()[:20],
-        "curves": [(curve, curve_chart(curve, width=320, height=80)) for curve in curves],
+        "curves": [(curve, _curve_chart(curve)) for curve in curves],
+        "pair_charts": _pair_charts(engagement),
         "benchmarks": engagement.benchmark_runs.select_related("job")[:20],
         "evaluations": engagement.evaluation_runs.select_related("job")[:20],
         "models": [(model, ModelAcceptanceForm(instance=model, prefix=f"m{model.pk}"))

@@ -96,15 +96,31 @@ def test_the_live_loss_chart_draws_while_training_runs_and_warns_when_it_diverge
     page = sign_in(consultant)
 
     # A run that follows the reference: the curve grows poll by poll, with no warning.
+    csp = []
+    page.on("console", lambda message: csp.append(message.text) if "Content Security Policy" in message.text else None)
     start_training(page, live_server, stage, sim_host, TRAIN.format(steps=400, diverge_at=10_000, sleep=0.05))
     chart = page.locator('[data-testid="live-chart"]')
-    expect(chart.locator('[data-series="npu"]')).to_have_count(1, timeout=30_000)
-    expect(chart.locator('[data-series="reference"]')).to_have_count(1)
+    # Drawn with dygraphs (canvas): the NPU curve and the reference, the error and the threshold
+    # beneath; the server's SVG is the fallback, hidden once the graph is drawn.
+    expect(chart.locator("[data-dygraph] .dygraph-charts canvas").first).to_be_visible(timeout=30_000)
+    expect(chart.locator("[data-dygraph]")).to_have_attribute("data-drawn-series", "4", timeout=30_000)
+    expect(chart.locator(".chart-legend").first).to_contain_text("GPU reference")
+    expect(chart.locator("[data-dygraph-fallback]")).to_be_hidden()
     page.wait_for_function("() => +document.querySelector('[data-testid=\"live-chart\"]').dataset.points > 60",
                            timeout=60_000)
     first = points(page)
+    drawn = int(chart.locator("[data-dygraph]").get_attribute("data-drawn-points"))
+    page.evaluate("() => { window.liveGraph = "
+                  "document.querySelector('[data-testid=\"live-chart\"] .dygraph-charts'); }")
     page.wait_for_function(f"() => +document.querySelector('[data-testid=\"live-chart\"]').dataset.points > {first}",
                            timeout=30_000)
+    # The graph drew the new points in place: the same graph, moved into each new fragment, not drawn anew.
+    page.wait_for_function(f"() => +document.querySelector('[data-testid=\"live-chart\"] [data-dygraph]')"
+                           f".dataset.drawnPoints > {drawn}", timeout=30_000)
+    assert page.evaluate("() => document.querySelector('[data-testid=\"live-chart\"] .dygraph-charts') === "
+                         "window.liveGraph")
+    assert page.locator('[data-testid="live-chart"] .dygraph-charts').count() == 1
+    assert not csp, csp
     expect(page.locator('[data-testid="job-status"]')).to_have_text("Running")
     expect(page.locator('[data-testid="live-mre"]')).to_have_text("0.40%")
     expect(page.locator('[data-testid="live-warning"]')).to_have_count(0)
