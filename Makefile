@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ascend_portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test venv messages check bench clean
+.PHONY: run test venv messages check bench chaos clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -46,11 +46,21 @@ bench: venv
 	bash tests/ensure_services.sh
 	DEBUG=true DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ascend_bench} $(PY) bench/bench_pages.py
 	$(PY) bench/bench_scanner.py
+	$(PY) bench/bench_tuning_parsers.py
+	DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_tuning $(PY) bench/bench_tuning_import.py
 	DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_acceptance $(PY) bench/bench_acceptance.py
 	DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_quotes $(PY) bench/bench_quotes.py
+	$(PY) bench/load.py --database-url postgres://postgres@127.0.0.1:5432/ascend_bench_load
 	@if [ "$$(id -u)" = 0 ]; then DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ascend_bench_jobs \
 		CELERY_BROKER_URL=redis://127.0.0.1:6379/14 $(PY) bench/bench_jobs.py; \
 	else echo "bench_jobs.py needs root (it runs the simulated host's sshd as its login user): skipped"; fi
+
+# Faults under load, on services of its own (a PostgreSQL cluster and a Redis on spare ports, two
+# simulated hosts, two workers and beat): never the ones on 5432 and 6379. Root only (sshd's login
+# user, the postgres system user). CHAOS_MINUTES (default 10) bounds the faults.
+chaos: venv
+	@[ "$$(id -u)" = 0 ] || { echo "bench/chaos.py needs root (the simulated hosts' sshd and its own PostgreSQL cluster)."; exit 1; }
+	DEBUG=true $(PY) bench/chaos.py --minutes $${CHAOS_MINUTES:-10}
 
 clean:
 	rm -rf var/celery var/staticfiles .pytest_cache

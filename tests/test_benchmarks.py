@@ -11,6 +11,7 @@ benchmark's own. ``bench_jobs.py`` also runs a real sshd (``demo.simhost.Simulat
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -166,3 +167,110 @@ def test_jobs_benchmark_runs_at_tiny_size(runs):
             pytest.fail(f"bench_jobs.py --tiny failed, not as root here: as root (as in CI) the simulated host's "
                         f"sshd logs in as its own user ascendsim; run make test as root.\n{exc}")
         raise
+
+
+def test_tuning_parsers_benchmark_runs_at_tiny_size(tmp_path):
+    """bench_tuning_parsers.py needs no database: it runs on its own, outside the ``runs`` fixture."""
+    run = Run("bench_tuning_parsers.py", {**os.environ, "DEBUG": "true", "PYTHONUNBUFFERED": "1"}, tmp_path)
+    try:
+        code, output, seconds = run.wait()
+    finally:
+        run.kill()
+    assert code == 0, f"bench_tuning_parsers.py --tiny exited {code} after {seconds:.0f} s:\n{output[-6000:]}"
+    expected = [TABLE, "| kernel_details.csv import,", "| kernel_details.csv peak RSS growth",
+                "| msprobe comparison import,", "| msprobe comparison peak RSS growth"]
+    missing = [line for line in expected if line not in output]
+    assert not missing, f"bench_tuning_parsers.py --tiny printed no {missing}:\n{output[-6000:]}"
+
+
+
+def test_tuning_import_benchmark_runs_at_tiny_size(tmp_path):
+    """bench_tuning_import.py: the upload services into PostgreSQL, on its own throw-away database
+    (migrated by the script itself: outside the ``runs`` fixture, whose template others share)."""
+    env = {**os.environ, "DEBUG": "true", "AXES_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    env.pop("BENCH_TINY_TEMPLATE", None)
+    env["DATABASE_URL"] = f"{server_url()}/postgres"
+    run = Run("bench_tuning_import.py", env, tmp_path)
+    try:
+        code, output, seconds = run.wait()
+    finally:
+        run.kill()
+    leftover = benchdb.tiny_database_name("tuning_import", run.proc.pid)
+    if database_exists(leftover):
+        benchdb.drop_database(f"{server_url()}/{leftover}")
+        pytest.fail(f"bench_tuning_import.py --tiny left its throw-away database {leftover} behind.")
+    assert code == 0, f"bench_tuning_import.py --tiny exited {code} after {seconds:.0f} s:\n{output[-6000:]}"
+    expected = [TABLE, "| kernel_details.csv upload stored as a Profile,",
+                "| kernel_details.csv import peak RSS growth",
+                "| msprobe comparison upload stored with its rows,", "| msprobe comparison import peak RSS growth",
+                "| AccuracyRow rows stored | 10,000 of 10,000;"]
+    missing = [line for line in expected if line not in output]
+    assert not missing, f"bench_tuning_import.py --tiny printed no {missing}:\n{output[-6000:]}"
+
+CHAOS_TIMEOUT_S = 420  # about two minutes alone; more on a loaded two-core machine
+CHAOS_TABLE = ["| measure | value | target | met |", "| jobs |", "| faults: SIGKILL a worker | 1 |",
+               "| lost | 0 | 0 | yes |", "| run twice | 0 | 0 | yes |", "| stuck | 0 | 0 | yes |",
+               "| wrong state | 0 | 0 | yes |", "| time to recover p50 / p95 (s) |",
+               "| fault | count | service down, median (s) | time to recover p50 / p95 / max (s) |"]
+
+
+@pytest.mark.timeout(CHAOS_TIMEOUT_S + 60)
+def test_chaos_benchmark_runs_at_tiny_size(tmp_path):
+    """``bench/chaos.py --tiny``: its own PostgreSQL cluster and Redis on spare ports, two simulated
+    hosts, two workers and beat, one fault of each kind. Run on its own, after the others (it is
+    the heaviest), and as root like bench_jobs.py: not skipped otherwise, CI runs as root."""
+    missing = [tool for tool in ("/usr/sbin/sshd", "redis-server", "redis-cli", "runuser",
+                                 "/usr/lib/postgresql/15/bin/initdb") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"chaos.py --tiny needs {', '.join(missing)}: run `bash tests/ensure_services.sh` as root.")
+    if os.geteuid() != 0:
+        pytest.fail("chaos.py --tiny needs root (the simulated hosts' sshd logs in as ascendsim, its PostgreSQL "
+                    "cluster runs as the postgres user): run make test as root, as CI does.")
+    env = {**os.environ, "DEBUG": "true", "PYTHONUNBUFFERED": "1"}
+    out = tmp_path / "chaos.out"
+    with open(out, "wb") as sink:
+        proc = subprocess.Popen([sys.executable, str(BENCH / "chaos.py"), "--tiny"], cwd=ROOT, env=env, stdout=sink,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        code = proc.wait(timeout=CHAOS_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # it tears its services down on SIGTERM
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        code = f"stopped after {CHAOS_TIMEOUT_S} s"
+    output = out.read_text(errors="replace")
+    assert code == 0, f"chaos.py --tiny exited {code}:\n{output[-8000:]}"
+    missing_lines = [line for line in CHAOS_TABLE if line not in output]
+    assert not missing_lines, f"chaos.py --tiny printed no {missing_lines}:\n{output[-8000:]}"
+
+
+LOAD_TABLE = ["| page | role | URL | requests | req/s | p50 ms | p95 ms | server p50 ms | server p95 ms | KiB "
+              "| queries | p95 / bare p95 | server p95 / bare's | errors | target met |",
+              "| Engagement list | PM |", "| Engagement list | consultant |", "| Engagement list | customer contact |",
+              "| bare view | all |", "| all portal pages | all |", "Errors: 0 (login and warm-up 0, timed 0)."]
+
+
+def test_load_benchmark_runs_at_tiny_size(tmp_path):
+    """``bench/load.py --tiny``: gunicorn as docker-compose runs it, one client of each role logging
+    in through the form, on its own throw-away database (it migrates it: no template). Run on its
+    own, outside the ``runs`` fixture: it starts a server of its own and must stop it."""
+    env = {**os.environ, "DEBUG": "true", "AXES_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+    env.pop("BENCH_TINY_TEMPLATE", None)
+    run = Run("load.py", env, tmp_path)
+    try:
+        code, output, seconds = run.wait()
+    finally:
+        run.kill()
+    tail = output[-6000:]
+    leftover = benchdb.tiny_database_name("load", run.proc.pid)
+    if database_exists(leftover):
+        benchdb.drop_database(f"{server_url()}/{leftover}")
+        pytest.fail(f"load.py --tiny left its throw-away database {leftover} behind.\n{tail}")
+    assert code == 0, f"load.py --tiny exited {code} after {seconds:.0f} s:\n{tail}"
+    missing = [line for line in LOAD_TABLE if line not in output]
+    assert not missing, f"load.py --tiny printed no {missing}:\n{tail}"
+    port = re.search(r"gunicorn stopped; port (\d+) (free|STILL IN USE)\.", output)
+    assert port and port.group(2) == "free", f"gunicorn's port is not free after load.py --tiny:\n{tail}"

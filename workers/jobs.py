@@ -237,7 +237,7 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
             # A running job being re-attached is claimed instead: its supervisor kills the remote run.
             _end(job, Job.Status.CANCELLED, Job.Failure.CANCELLED, CANCELLED_BEFORE_START)
             return None, None
-        if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        if job.attempts - _retried_pickups(job) >= settings.JOB_MAX_ATTEMPTS:
             _end(job, Job.Status.LOST, Job.Failure.WORKER_LOST,
                  Text(N_("The job was picked up %(n)s times and no worker finished it."), {"n": job.attempts}))
             return None, None
@@ -262,6 +262,16 @@ def claim(job_id: int) -> tuple[Job | None, float | None]:
             job.save(update_fields=["attempts", "lease_until"])
             record(job, job.status, job.status, Text(N_("Re-attached after the previous worker stopped.")))
         return job, None
+
+
+def _retried_pickups(job: Job) -> int:
+    """How many of the job's pick-ups ended in a transient failure (a lost connection to the host
+    or to PostgreSQL) and gave the job back: their task retried, no worker was lost, so they use
+    up no attempt. Each left an ``INTERRUPTED`` note (``after_transient_failure``)."""
+    if not job.attempts:
+        return 0
+    return job.transitions.filter(from_status=Job.Status.RUNNING, to_status=Job.Status.RUNNING,
+                                  reason_detail__msgid=INTERRUPTED).count()
 
 
 def record(job: Job, from_status: str, to_status: str, reason: Text, *, actor=None, at=None) -> JobTransition:
@@ -305,8 +315,13 @@ def after_transient_failure(job: Job, error: JobError, *, last_try: bool) -> boo
             N_("Cancelled from the portal while the host could not be reached (%(error)s). If the command had "
                "started there, it may still be running."), {"error": error.text}))
         return False
-    # Give the job back, so the retry can claim it at once.
-    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(lease_until=timezone.now(), phase="retrying")
+    # Give the job back, so the retry can claim it at once; the note says why, and marks the
+    # pick-up as one no worker was lost in (``claim`` does not count it against the attempts).
+    with transaction.atomic():
+        if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(lease_until=timezone.now(),
+                                                                          phase="retrying"):
+            text = error.text if error.text.msgid == INTERRUPTED else Text(INTERRUPTED, {"error": error.text})
+            record(job, Job.Status.RUNNING, Job.Status.RUNNING, text)
     return True
 
 

@@ -92,7 +92,19 @@ def fingerprint(key_type: str, key_base64: str) -> str:
     return paramiko.PKey.from_type_string(key_type, base64.b64decode(key_base64)).fingerprint
 
 
+# What paramiko raises as an AuthenticationException though the server refused nothing: the
+# connection dropped (sshd killed or restarted) or stalled while the login was under way.
+LOGIN_CUT_SHORT = ("transport shut down or saw EOF", "Authentication timeout")
+
+
+def _login_cut_short(exc: BaseException) -> bool:
+    return isinstance(exc, paramiko.AuthenticationException) and any(text in str(exc) for text in LOGIN_CUT_SHORT)
+
+
 def _connection_error(exc: BaseException, target_name: str) -> Exception:
+    if _login_cut_short(exc):
+        return TransientError(N_("Cannot connect to %(host)s: %(error)s"), Reason.CONNECTION, host=target_name,
+                              error=f"the connection closed during the login ({exc})")
     if isinstance(exc, paramiko.BadHostKeyException):
         return PermanentError(
             N_("Host key changed for %(host)s: the server presented %(presented)s, the portal pinned %(pinned)s. "
@@ -124,7 +136,7 @@ def is_transient(exc: BaseException) -> bool:
     dropped or timed out (``OSError: Socket is closed`` from SFTP, ``EOFError``, an SSH protocol
     error). Never a refused login, an unknown or changed host key, or a file error."""
     if isinstance(exc, (paramiko.AuthenticationException, paramiko.BadHostKeyException, *FILE_ERRORS)):
-        return False
+        return _login_cut_short(exc)
     if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
         return False
     return isinstance(exc, (paramiko.SSHException, EOFError, OSError))  # socket.timeout is an OSError

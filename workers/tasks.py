@@ -26,7 +26,10 @@ def run_job(self, job_id: int) -> None:
     except jobs.DATABASE_ERRORS as exc:
         raise jobs.database_unavailable(exc) from exc  # nothing was claimed: retried with backoff
     if later is not None:
-        raise self.retry(countdown=later, max_retries=10_000, exc=None)
+        # The host is busy: look again later in a fresh message. Not a retry, which would count
+        # waiting turns against the retries a lost connection may use once the job has started.
+        self.apply_async(args=[job_id], countdown=later)
+        return
     if job is None:
         return
     try:
