@@ -193,8 +193,8 @@ class Command(BaseCommand):
             "title": "Qwen-14B 推理迁移至 MindIE Qwen-14B inference on MindIE",
             "contract_number": "HT-2026-0902", "source_platform": "8 x A100 80GB",
             "target_platform": "Atlas 800I A2, 8 x 910B4", "target_framework": Engagement.Framework.MINDIE,
-            "scope_training_migration": False, "start_date": start, "end_date": start + datetime.timedelta(weeks=9, days=-1),
-            "pm": pm, "status": Engagement.Status.ACTIVE,
+            "scope_training_migration": False, "start_date": start,
+            "end_date": start + datetime.timedelta(weeks=9, days=-1), "pm": pm, "status": Engagement.Status.ACTIVE,
         }, consultants=[consultant])
         qwen = MigrationModel.objects.create(engagement=engagement, name="Qwen-14B-Chat",
                                              task_type=MigrationModel.TaskType.LLM, size="14B parameters",
