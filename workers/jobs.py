@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import timedelta
 
+import kombu.exceptions
 from celery import current_app
 from django import db
 from django.conf import settings
@@ -176,7 +177,7 @@ def check_start_job(user, stage: Stage, host: AscendHost, kind: str, params: dic
         job = Job.objects.create(kind=kind, engagement=engagement, stage=stage, host=host, parameters=cleaned,
                                  started_by=user, model=model if job_kind.per_model else None)
         record(job, "", Job.Status.QUEUED, Text(N_("Started from the portal.")), actor=user)
-        transaction.on_commit(lambda: enqueue(job))
+        transaction.on_commit(lambda: enqueue_or_leave(job))
     return job
 
 
@@ -186,6 +187,15 @@ RUN_JOB_TASK = "workers.tasks.run_job"
 
 def enqueue(job: Job, countdown: float | None = None) -> None:
     current_app.send_task(RUN_JOB_TASK, args=[job.pk], countdown=countdown)
+
+
+def enqueue_or_leave(job: Job) -> None:
+    """Send a new job to the workers; with the broker unreachable, leave it queued (it is saved):
+    the reaper sends a queued job no task has looked at after ``JOB_REQUEUE_AFTER_SECONDS``."""
+    try:
+        enqueue(job)
+    except (kombu.exceptions.OperationalError, OSError) as exc:
+        logger.warning("Job %s stays queued: the broker is unreachable (%s); the reaper sends it later.", job.pk, exc)
 
 
 def check_cancel_job(user, job: Job) -> Job:

@@ -162,3 +162,28 @@ def test_a_connection_cut_during_the_login_is_retried_not_taken_for_a_refused_lo
         Session(target).connect()
     assert caught.value.reason == Reason.CONNECTION
     assert "the connection closed during the login" in str(caught.value)
+
+
+def test_a_job_started_while_the_broker_is_down_is_saved_queued_not_a_500(client, consultant, engagement, sim_host,
+                                                                         monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    """Redis down at the click: the job is saved and stays queued for the reaper to send; the page
+    answers as usual instead of a server error."""
+    from config.celery import app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{closed}/0")
+    monkeypatch.setitem(app.conf, "broker_url", f"redis://127.0.0.1:{closed}/0")
+    monkeypatch.setitem(app.conf, "task_publish_retry_policy", {"max_retries": 0})
+    monkeypatch.setitem(app.conf, "broker_connection_timeout", 1)
+    app._pool = app.amqp._producer_pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = jobs.check_start_job(consultant, engagement.stages.get(key="training_tuning"), sim_host,
+                                       "evaluation", {"command": "echo score: 1"})
+    finally:
+        app._pool = app.amqp._producer_pool = None
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
