@@ -8,6 +8,7 @@ must stay quiet is written down next to the code.
 import ast
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,8 @@ scanner = _load()
 
 def _python38():
     """A working Python 3.8, the oldest the scanner supports (pyenv shims may exist but fail)."""
-    for candidate in ("/root/.pyenv/versions/3.8.18/bin/python3.8", shutil.which("python3.8")):
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for candidate in (*map(str, sorted(pyenv.glob("3.8*/bin/python3.8"))), shutil.which("python3.8")):
         try:
             done = subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 8)"],
                                   capture_output=True, timeout=30)
