@@ -99,9 +99,12 @@ class AccuracyRow(models.Model):
 
     MISMATCHES = (Result.WARNING, Result.ERROR)
 
-    # no index of its own: (comparison, position) below serves it, and every index costs a million-row import
+    # No index of its own ((comparison, position) below serves it) and no database-level foreign
+    # key: a foreign-key trigger fires per row, and a comparison's rows are written only by the
+    # import's COPY, in the transaction that creates the comparison (Django's CASCADE still deletes
+    # them with it). Every index and trigger costs a million-row import.
     comparison = models.ForeignKey(AccuracyComparison, on_delete=models.CASCADE, related_name="row_set",
-                                   db_index=False)
+                                   db_index=False, db_constraint=False)
     position = models.PositiveIntegerField()  # execution order (the file's order, or msaccucmp's Index)
     npu_name = models.TextField()
     op = models.TextField(blank=True)  # the API or operator the tensor belongs to
