@@ -158,3 +158,14 @@ def test_a_measure_from_two_accuracy_comparisons(consultant, engagement, tuning_
         consultant, tuning_stage, {"change": "Keep LayerNorm in fp32"},
         {"figure": "accuracy:pass_share", "accuracy_before": bad, "accuracy_after": good})
     assert measure.before == pytest.approx(50.0) and measure.after == 100.0 and measure.gain == pytest.approx(1.0)
+
+
+def test_deleting_a_comparison_deletes_its_rows(consultant, engagement):
+    """The rows have no database-level foreign key (the import's speed): Django removes them."""
+    kept = services.check_add_accuracy_upload(consultant, engagement, upload(SIM / "msprobe_compare_result.csv"))
+    gone = services.check_add_accuracy_upload(
+        consultant, engagement, upload(SAMPLES / "msprobe_compare_result_legacy_20230703104808.csv"))
+    assert AccuracyRow.objects.filter(comparison=gone).exists()
+    services.check_delete_evidence(consultant, gone)
+    assert not AccuracyRow.objects.filter(comparison_id=gone.pk).exists()
+    assert AccuracyRow.objects.filter(comparison=kept).count() == kept.rows
