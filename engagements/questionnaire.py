@@ -110,6 +110,7 @@ def check_save(user, questionnaire: Questionnaire, fields: dict, rows: list[dict
 
 
 def _move(user, questionnaire: Questionnaire, to_status: str, reason: str = "") -> Questionnaire:
+    from_status = questionnaire.status
     with transaction.atomic():
         moved = states.move(questionnaire, to_status, actor=user, reason=reason)
         if not moved:
@@ -117,7 +118,7 @@ def _move(user, questionnaire: Questionnaire, to_status: str, reason: str = "") 
             raise ValidationError(_("A questionnaire that is %(status)s cannot be %(action)s.") % {
                 "status": questionnaire.get_status_display(), "action": ACTION_NAMES[to_status]})
         audit.record(user, questionnaire, audit.TRANSITION, engagement=questionnaire.engagement,
-                     changes={"status": [states.allowed_from(Questionnaire.TRANSITIONS, to_status), to_status]})
+                     changes={"status": [from_status, to_status]})
     return questionnaire
 
 

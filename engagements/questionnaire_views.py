@@ -63,8 +63,8 @@ def questionnaire_page(request, uuid):
         "form": form,
         "formset": formset,
         "can_start": questionnaire is None and access.can(request.user, "change", engagement),
-        "versions": engagement.questionnaires.filter(
-            pk__in=[q.pk for q in engagement.questionnaires.all() if access.can(request.user, "view", q)]),
+        "versions": [version for version in engagement.questionnaires.all()
+                     if access.can(request.user, "view", version)],
     }
     if questionnaire is not None:
         plan = services.plan_for(questionnaire)

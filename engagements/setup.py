@@ -112,7 +112,7 @@ def check_copy_engagement(user, source: Engagement, fields: dict, consultants=No
     return engagement
 
 
-def check_close_engagement(user, engagement: Engagement, reason: str = "") -> Engagement:
+def check_close_engagement(user, engagement: Engagement) -> Engagement:
     """Close (archive) an engagement: it leaves the default lists and the inbox; nothing is deleted."""
     access.require(user, "manage", engagement)
     if engagement.status == Engagement.Status.CLOSED:

@@ -81,6 +81,15 @@ def clean_filename(name: str) -> str:
     return base[:200] or "file"
 
 
+def check_size(upload, max_bytes: int, field: str = "file") -> None:
+    """Refuse an empty or oversized upload before reading a byte of it."""
+    if upload.size > max_bytes:
+        raise ValidationError({field: _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                               % {"size": round(upload.size / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}})
+    if upload.size == 0:
+        raise ValidationError({field: _("The file is empty.")})
+
+
 def inspect_upload(upload, *, max_bytes: int | None = None, extensions=None) -> UploadInfo:
     """Validate an uploaded file and return what is stored about it.
 
@@ -90,13 +99,7 @@ def inspect_upload(upload, *, max_bytes: int | None = None, extensions=None) -> 
     max_bytes = max_bytes or settings.DELIVERABLE_MAX_BYTES
     extensions = extensions or settings.DELIVERABLE_EXTENSIONS
     name = clean_filename(upload.name)
-    if upload.size > max_bytes:
-        raise ValidationError(
-            {"file": _("The file is %(size)s MB; the limit is %(limit)s MB.")
-             % {"size": round(upload.size / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}}
-        )
-    if upload.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
+    check_size(upload, max_bytes)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in extensions:
         raise ValidationError(

@@ -39,14 +39,12 @@ def waiting_for(user, today: datetime.date | None = None) -> list[Item]:
         return []
     today = today or timezone.localdate()
     if user.is_customer_contact:
-        items = _contact(user)
-    elif user.is_pm:
-        items = _pm(user, today)
-    elif user.is_consultant:
-        items = _consultant(user, today)
-    else:
-        items = []
-    return items
+        return _contact(user)
+    if user.is_pm:
+        return _pm(user, today)
+    if user.is_consultant:
+        return _consultant(user, today)
+    return []
 
 
 def _version_text(version: ReportVersion, template: str) -> str:
@@ -92,8 +90,8 @@ def _latest_versions(engagements) -> list[ReportVersion]:
     return [v for v in candidates if (v.engagement_id, v.kind, v.number) in wanted]
 
 
-def _staff_common(engagements, today) -> list[Item]:
-    """Questionnaires to review and failed jobs, for staff of these engagements."""
+def _questionnaires_to_review(engagements) -> list[Item]:
+    """Questionnaires the customer filled in, for staff of these engagements."""
     items = []
     for questionnaire in Questionnaire.objects.filter(engagement__in=engagements,
                                                       status=Questionnaire.Status.FILLED).select_related("engagement"):
@@ -106,7 +104,7 @@ def _staff_common(engagements, today) -> list[Item]:
     return items
 
 
-def _failed_jobs(jobs, today) -> list[Item]:
+def _failed_jobs(jobs) -> list[Item]:
     since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
     items = []
     for job in jobs.filter(status__in=[Job.Status.FAILED, Job.Status.LOST], finished_at__gte=since) \
@@ -168,8 +166,8 @@ def _pm(user, today) -> list[Item]:
                                  "logged": stage.logged_pd.normalize(),
                                  "planned": stage.planned_person_days.normalize()},
                               reverse("stage_detail", args=[stage.uuid]), stage.engagement.code, None))
-    items += _staff_common(engagements, today)
-    items += _failed_jobs(Job.objects.filter(engagement__in=engagements), today)
+    items += _questionnaires_to_review(engagements)
+    items += _failed_jobs(Job.objects.filter(engagement__in=engagements))
     return items
 
 
@@ -195,8 +193,8 @@ def _consultant(user, today) -> list[Item]:
                           % {"code": stage.engagement.code, "n": open_items, "stage": stage.get_key_display(),
                              "date": stage.planned_end},
                           reverse("stage_detail", args=[stage.uuid]), stage.engagement.code, stage.planned_end))
-    items += _staff_common(engagements, today)
-    items += _failed_jobs(Job.objects.filter(engagement__in=engagements, started_by=user), today)
+    items += _questionnaires_to_review(engagements)
+    items += _failed_jobs(Job.objects.filter(engagement__in=engagements, started_by=user))
     return items
 
 

@@ -165,27 +165,21 @@ ACCEPTABLE_STATUSES = (Engagement.Status.PLANNING, Engagement.Status.ACTIVE, Eng
 
 
 def _notify_contacts(version: ReportVersion) -> None:
+    if version.kind == ReportVersion.Kind.ASSESSMENT:
+        subject = N_("Migration assessment report %(code)s v%(number)s is ready for you to read")
+        body = N_("Please read the migration assessment report of %(title)s in the portal and "
+                            "acknowledge it.")
+    else:
+        subject = N_("Acceptance report %(code)s v%(number)s is ready for your sign-off")
+        body = N_("Please review the acceptance test report of %(title)s in the portal and sign it "
+                            "off or reject it.")
+    link = f"{settings.PORTAL_URL}{reverse('version_detail', args=[version.uuid])}"
     contacts = User.objects.filter(role=User.Role.CUSTOMER, customer=version.engagement.customer_id, is_active=True)
     for contact in contacts.exclude(email=""):
         with translation.override(contact.language or settings.LANGUAGE_CODE):
-            if version.kind == ReportVersion.Kind.ASSESSMENT:
-                send_mail(
-                    _("Migration assessment report %(code)s v%(number)s is ready for you to read")
-                    % {"code": version.engagement.code, "number": version.number},
-                    _("Please read the migration assessment report of %(title)s in the portal and acknowledge it.")
-                    % {"title": version.engagement.title}
-                    + f"\n\n{settings.PORTAL_URL}{reverse('version_detail', args=[version.uuid])}",
-                    settings.DEFAULT_FROM_EMAIL, [contact.email],
-                )
-                continue
-            send_mail(
-                _("Acceptance report %(code)s v%(number)s is ready for your sign-off")
-                % {"code": version.engagement.code, "number": version.number},
-                _("Please review the acceptance test report of %(title)s in the portal and sign it off or reject it.")
-                % {"title": version.engagement.title}
-                + f"\n\n{settings.PORTAL_URL}{reverse('version_detail', args=[version.uuid])}",
-                settings.DEFAULT_FROM_EMAIL, [contact.email],
-            )
+            send_mail(_(subject) % {"code": version.engagement.code, "number": version.number},
+                      _(body) % {"title": version.engagement.title} + f"\n\n{link}",
+                      settings.DEFAULT_FROM_EMAIL, [contact.email])
 
 
 def _client(meta: dict | None) -> dict:

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import (
     AccuracyComparison,
     AccuracyRow,
@@ -11,15 +13,6 @@ from .models import (
     Profile,
     ServiceConfig,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 for model in (AccuracyComparison, Profile, ServiceConfig, AtcConversion, BenchmarkConfig, MeasureEvidence):
     admin.site.register(model, ReadOnlyAdmin)

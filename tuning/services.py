@@ -25,6 +25,7 @@ from assessments.services import check_save_tuning_measure
 from common import access
 from common.jsonsafe import jsonable
 from engagements.models import Stage
+from engagements.uploads import check_size
 
 from .models import (
     AccuracyComparison,
@@ -39,13 +40,18 @@ from .models import (
 
 # --- uploads -------------------------------------------------------------------------------------
 
-def check_upload_size(upload, field: str, max_bytes: int) -> None:
-    """Refuse an empty or oversized upload before reading a byte of it."""
-    if upload.size > max_bytes:
-        raise ValidationError({field: _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                               % {"size": round(upload.size / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}})
-    if upload.size == 0:
-        raise ValidationError({field: _("The file is empty.")})
+def _upload_text(upload, message: str, encodings=("utf-8-sig",)) -> tuple[bytes, str]:
+    """A small text upload (config.json, ATC output): its bytes and their text in the first of
+    ``encodings`` that reads them, else ``message`` on the file field."""
+    check_size(upload, settings.TUNING_TEXT_MAX_BYTES)
+    upload.seek(0)
+    raw = upload.read()
+    for encoding in encodings:
+        try:
+            return raw, raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError({"file": message})
 
 
 def sha256_of(upload) -> str:
@@ -216,7 +222,7 @@ def check_add_accuracy_upload(user, engagement, upload, *, stage=None, model=Non
     for its rows and summary."""
     access.require(user, "change", engagement)
     _in_engagement(engagement, stage=stage, model=model)
-    check_upload_size(upload, "file", settings.TUNING_TABLE_MAX_BYTES)
+    check_size(upload, settings.TUNING_TABLE_MAX_BYTES)
     digest = sha256_of(upload)
     try:
         return do_add_accuracy(engagement, None, _reopen(upload), stage=stage, model=model, label=label[:200],
@@ -290,7 +296,7 @@ def check_add_profile_upload(user, engagement, uploads: dict, *, stage=None, mod
     _in_engagement(engagement, stage=stage, model=model)
     uploads = {name: upload for name, upload in uploads.items() if upload is not None}
     for name, upload in uploads.items():
-        check_upload_size(upload, name, settings.TUNING_TABLE_MAX_BYTES)
+        check_size(upload, settings.TUNING_TABLE_MAX_BYTES, name)
     built = build_profile({name: _reopen(upload) for name, upload in uploads.items()},
                           flops_per_step=flops_per_step, peak_tflops=peak_tflops, devices=devices)
     files = [{"name": upload.name[:255], "table": name, "size": upload.size, "sha256": sha256_of(upload)}
@@ -339,13 +345,7 @@ def do_add_service_config(engagement, config: dict, fields: dict, **attrs) -> Se
 def check_add_service_config(user, engagement, upload, *, model=None, stage=None, label="") -> ServiceConfig:
     access.require(user, "change", engagement)
     _in_engagement(engagement, stage=stage, model=model)
-    check_upload_size(upload, "file", settings.TUNING_TEXT_MAX_BYTES)
-    upload.seek(0)
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
+    raw, text = _upload_text(upload, _("The file is not UTF-8 text."))
     config, fields = parse_config_text(text)
     return do_add_service_config(engagement, config, fields, model=model, stage=stage, label=label[:200],
                                  filename=upload.name[:255], sha256=hashlib.sha256(raw).hexdigest(),
@@ -457,16 +457,7 @@ def do_add_atc(engagement, fields: dict, **attrs) -> AtcConversion:
 def check_add_atc_upload(user, engagement, upload, *, command="", stage=None, model=None, label="") -> AtcConversion:
     access.require(user, "change", engagement)
     _in_engagement(engagement, stage=stage, model=model)
-    check_upload_size(upload, "file", settings.TUNING_TEXT_MAX_BYTES)
-    upload.seek(0)
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": _("The file is not text.")}) from None
+    raw, text = _upload_text(upload, _("The file is not text."), encodings=("utf-8-sig", "gb18030"))
     if "\x00" in text:
         raise ValidationError({"file": _("The file is not text.")})
     try:

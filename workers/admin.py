@@ -3,15 +3,9 @@ keys are pinned and jobs started through the portal's own pages."""
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import AscendHost, EnvSnapshot, Job, JobFile, JobTemplate, JobTransition
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AscendHost)

@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from engagements import questionnaire, services
-from engagements.models import Questionnaire, Stage, User, WorkLog
+from engagements.models import Stage, User, WorkLog
 from inbox import services as notify
 from inbox.items import waiting_for
 from inbox.models import NotificationSetting, Notified
@@ -152,4 +152,3 @@ def test_the_inbox_page_and_the_setting_page(client, engagement, pm, contact):
     page = client.post("/account/notifications/", {"frequency": "hourly"}).content.decode()
     assert 'data-field="frequency"' in page
     assert NotificationSetting.objects.get(user=contact).frequency == "daily"
-    Questionnaire  # noqa: B018 (imported for the reader: the contact's third kind of item)
